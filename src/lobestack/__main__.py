@@ -1,0 +1,3 @@
+from lobestack.cli import main
+
+raise SystemExit(main())

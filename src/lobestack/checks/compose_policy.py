@@ -1,0 +1,346 @@
+"""Compose policy: pinned images, loopback-only ports, health, restarts, init, isolation, and the start-up
+commands the stack depends on."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from lobestack.checks.registry import Edit, Finding, check
+from lobestack.deployment import Deployment
+
+COMPOSE = "docker-compose.yml"
+MINIO_NEWEST = "RELEASE.2025-04-22T22-12-26Z"
+_LOOPBACK = {"127.0.0.1", "::1", "localhost"}
+
+
+def _long_running(d: Deployment):
+    return [s for s in d.compose.services.values() if not s.one_shot]
+
+
+@check(
+    "COMPOSE-IMAGE-PINNED",
+    group="compose",
+    title="every image names an explicit version (a tag other than latest, or a digest)",
+    fix="pin each image to a release tag (e.g. lobehub/lobe-chat-database:v1.143.3); an unpinned LobeChat once "
+    "dropped its login UI on a routine pull",
+    faults=[
+        Edit(COMPOSE, "image: svhd/logto:1.37.1", "image: svhd/logto:latest"),
+        Edit(COMPOSE, "image: postgres:17.5-bookworm", "image: postgres"),
+    ],
+)
+def image_pinned(d: Deployment) -> Iterator[Finding]:
+    for s in d.compose.services.values():
+        if not s.image:
+            if "build" not in s.spec:
+                yield Finding(f"service {s.name} has no image", d.compose.where(s))
+            continue
+        if s.image_digest:
+            continue
+        if s.image_tag in (None, "", "latest", "main", "master", "stable"):
+            yield Finding(f"service {s.name} image {s.image!r} is not pinned", d.compose.where(s, "image"))
+
+
+@check(
+    "COMPOSE-MINIO-RELEASE",
+    group="compose",
+    title=f"MinIO is a RELEASE tag not newer than {MINIO_NEWEST}",
+    fix=f"use minio/minio:{MINIO_NEWEST}: later community builds removed most of the console",
+    faults=[Edit(COMPOSE, f"minio/minio:{MINIO_NEWEST}", "minio/minio:RELEASE.2025-05-24T17-08-30Z")],
+)
+def minio_release(d: Deployment) -> Iterator[Finding]:
+    for s in d.compose.by_image("minio/minio"):
+        tag = s.image_tag or ""
+        if not re.fullmatch(r"RELEASE\.\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ", tag):
+            yield Finding(f"service {s.name} image {s.image!r} is not a MinIO RELEASE tag", d.compose.where(s, "image"))
+        elif tag > MINIO_NEWEST:
+            yield Finding(f"service {s.name} runs {tag}, newer than {MINIO_NEWEST}", d.compose.where(s, "image"))
+
+
+@check(
+    "COMPOSE-LOBE-1X",
+    group="compose",
+    title="LobeChat is the server-database edition on a pinned 1.x (NextAuth) release",
+    fix="use lobehub/lobe-chat-database:v1.x.y; 2.x (lobehub/lobehub) replaced NextAuth with Better Auth and moved "
+    "the Logto callback to /api/auth/oauth2/callback/logto",
+    faults=[
+        Edit(COMPOSE, "lobehub/lobe-chat-database:v1.143.3", "lobehub/lobehub:v2.0.0"),
+        Edit(COMPOSE, "lobehub/lobe-chat-database:v1.143.3", "lobehub/lobe-chat:v1.143.3"),
+    ],
+)
+def lobe_1x(d: Deployment) -> Iterator[Finding]:
+    if d.lobe is None:
+        yield Finding("no LobeChat service (image lobehub/lobe-chat-database) in the compose file", COMPOSE)
+        return
+    s = d.lobe
+    if not s.image_repo.endswith("lobe-chat-database"):
+        yield Finding(
+            f"service {s.name} runs {s.image!r}, not the server-database edition", d.compose.where(s, "image")
+        )
+    elif not re.fullmatch(r"v?1\.\d+\.\d+", s.image_tag or ""):
+        yield Finding(f"service {s.name} runs {s.image!r}, not a 1.x release", d.compose.where(s, "image"))
+
+
+@check(
+    "COMPOSE-PORTS-LOOPBACK",
+    group="compose",
+    title="every published port is bound to 127.0.0.1 (only Nginx faces the network)",
+    fix='publish as "127.0.0.1:HOST:CONTAINER"; a bare "HOST:CONTAINER" listens on 0.0.0.0 and bypasses '
+    "the host firewall through Docker's own iptables rules",
+    faults=[
+        Edit(COMPOSE, '"127.0.0.1:29001:9001"', '"29001:9001"'),
+        Edit(COMPOSE, '"127.0.0.1:25435:5432"', '"0.0.0.0:25435:5432"'),
+    ],
+)
+def ports_loopback(d: Deployment) -> Iterator[Finding]:
+    for s in d.compose.services.values():
+        for p in s.ports:
+            if p.host_ip not in _LOOPBACK:
+                shown = p.host_ip or "0.0.0.0"
+                yield Finding(
+                    f"service {s.name} publishes {p.container_port} on {shown}:{p.host_port or '(random)'}",
+                    d.compose.where(s, "ports"),
+                )
+
+
+@check(
+    "COMPOSE-HEALTHCHECK",
+    group="compose",
+    title="every long-running service has a healthcheck",
+    fix="add a healthcheck (pg_isready, `mc ready local`, Logto /api/status, LobeChat /api/auth/providers) so "
+    "depends_on can wait for it and `docker compose ps` tells the truth",
+    faults=[Edit(COMPOSE, '      test: ["CMD", "mc", "ready", "local"]\n', "      disable: true\n")],
+)
+def healthcheck(d: Deployment) -> Iterator[Finding]:
+    for s in _long_running(d):
+        hc = s.spec.get("healthcheck")
+        if not hc or hc.get("disable") or not hc.get("test") or hc.get("test") == ["NONE"]:
+            yield Finding(f"service {s.name} has no healthcheck", d.compose.where(s))
+
+
+@check(
+    "COMPOSE-DEPENDS-HEALTHY",
+    group="compose",
+    title="depends_on waits for health (or for a one-shot job's success), not just for a start",
+    fix="use `condition: service_healthy` (service_completed_successfully for minio-init)",
+    faults=[
+        Edit(
+            COMPOSE,
+            "      logto-db:\n        condition: service_healthy",
+            "      logto-db:\n        condition: service_started",
+        ),
+    ],
+)
+def depends_healthy(d: Deployment) -> Iterator[Finding]:
+    for s in d.compose.services.values():
+        for dep, condition in s.depends_on.items():
+            target = d.compose.services.get(dep)
+            wanted = "service_completed_successfully" if target and target.one_shot else "service_healthy"
+            if condition != wanted:
+                yield Finding(
+                    f"service {s.name} depends on {dep} with {condition}, not {wanted}",
+                    d.compose.where(s, "depends_on"),
+                )
+
+
+@check(
+    "COMPOSE-RESTART",
+    group="compose",
+    title="every long-running service restarts after a crash or reboot",
+    fix="set `restart: unless-stopped`",
+    faults=[
+        Edit(
+            COMPOSE,
+            "lobe-chat-database:v1.143.3\n    init: true\n    restart: unless-stopped\n",
+            'lobe-chat-database:v1.143.3\n    init: true\n    restart: "no"\n',
+        ),
+        Edit(
+            COMPOSE,
+            "    image: svhd/logto:1.37.1\n    init: true\n    restart: unless-stopped\n",
+            "    image: svhd/logto:1.37.1\n    init: true\n",
+        ),
+    ],
+)
+def restart(d: Deployment) -> Iterator[Finding]:
+    for s in _long_running(d):
+        if s.restart not in ("unless-stopped", "always", "on-failure") and not str(s.restart).startswith("on-failure"):
+            yield Finding(f"service {s.name} has restart {s.restart or '(none)'}", d.compose.where(s))
+
+
+@check(
+    "COMPOSE-INIT",
+    group="compose",
+    title="every service runs with `init: true` (signals reach the process; no 10 s stop timeout)",
+    fix="add `init: true` to the service",
+    faults=[
+        Edit(
+            COMPOSE,
+            "    image: pgvector/pgvector:0.8.0-pg17\n    init: true\n",
+            "    image: pgvector/pgvector:0.8.0-pg17\n",
+        )
+    ],
+)
+def init(d: Deployment) -> Iterator[Finding]:
+    for s in d.compose.services.values():
+        if s.spec.get("init") is not True:
+            yield Finding(f"service {s.name} has no `init: true`", d.compose.where(s))
+
+
+@check(
+    "COMPOSE-ISOLATION",
+    group="compose",
+    title="no service is privileged, on the host network or PID namespace, or holds the Docker socket",
+    fix="remove privileged / network_mode: host / pid: host / the docker.sock mount; no service here needs them",
+    faults=[
+        Edit(
+            COMPOSE,
+            "    image: pgvector/pgvector:0.8.0-pg17\n",
+            "    image: pgvector/pgvector:0.8.0-pg17\n    privileged: true\n",
+        ),
+        Edit(
+            COMPOSE,
+            "      - minio-data:/data\n",
+            "      - minio-data:/data\n      - /var/run/docker.sock:/var/run/docker.sock\n",
+        ),
+        Edit(COMPOSE, "    image: ollama/ollama:0.6.8\n", "    image: ollama/ollama:0.6.8\n    network_mode: host\n"),
+    ],
+)
+def isolation(d: Deployment) -> Iterator[Finding]:
+    for s in d.compose.services.values():
+        if s.spec.get("privileged") is True:
+            yield Finding(f"service {s.name} is privileged", d.compose.where(s, "privileged"))
+        if str(s.spec.get("network_mode", "")) == "host":
+            yield Finding(f"service {s.name} uses the host network", d.compose.where(s, "network_mode"))
+        if str(s.spec.get("pid", "")) == "host":
+            yield Finding(f"service {s.name} shares the host PID namespace", d.compose.where(s, "pid"))
+        if any("docker.sock" in v for v in s.volumes):
+            yield Finding(f"service {s.name} mounts the Docker socket", d.compose.where(s, "volumes"))
+        caps = [str(c).upper() for c in s.spec.get("cap_add") or []]
+        if "ALL" in caps or "SYS_ADMIN" in caps:
+            yield Finding(f"service {s.name} adds capabilities {caps}", d.compose.where(s, "cap_add"))
+
+
+@check(
+    "COMPOSE-PGVECTOR",
+    group="compose",
+    title="LobeChat's database image ships pgvector",
+    fix="use pgvector/pgvector:<ver>-pg<major> for the LobeChat database; without it the migration fails with "
+    '`extension "vector" is not available`',
+    faults=[Edit(COMPOSE, "image: pgvector/pgvector:0.8.0-pg17", "image: postgres:17.5-bookworm")],
+)
+def pgvector(d: Deployment) -> Iterator[Finding]:
+    if d.lobe is None:
+        return
+    url = d.lobe.environment.get("DATABASE_URL", "")
+    match = re.search(r"@([^:/]+)", url)
+    db = d.compose.services.get(match.group(1)) if match else None
+    if db is None:
+        yield Finding(
+            f"DATABASE_URL does not name a compose service (host {match.group(1) if match else '?'})",
+            d.compose.where(d.lobe, "environment"),
+        )
+    elif "pgvector" not in db.image_repo:
+        yield Finding(
+            f"LobeChat's database {db.name} runs {db.image!r}, which has no pgvector", d.compose.where(db, "image")
+        )
+
+
+@check(
+    "COMPOSE-LOGTO-START",
+    group="compose",
+    title="Logto seeds its database and deploys the alterations of its own release before it starts",
+    fix='entrypoint: sh -c "npm run cli db seed -- --swe && npm run alteration deploy <image tag> && npm start"; '
+    'an image bump without it stops core with "Undeployed database alterations found"',
+    faults=[
+        Edit(COMPOSE, "npm run cli db seed -- --swe && ", ""),
+        Edit(COMPOSE, "image: svhd/logto:1.37.1", "image: svhd/logto:1.38.0"),
+    ],
+)
+def logto_start(d: Deployment) -> Iterator[Finding]:
+    if d.logto is None:
+        yield Finding("no Logto service (image svhd/logto or ghcr.io/logto-io/logto) in the compose file", COMPOSE)
+        return
+    s = d.logto
+    cmd = s.start_command
+    where = d.compose.where(s, "entrypoint" if "entrypoint" in s.spec else "command")
+    if not re.search(r"db seed\b.*--swe", cmd):
+        yield Finding(f"service {s.name} does not run `db seed -- --swe` before start", where)
+    match = re.search(r"alteration deploy\s+(\S+)", cmd)
+    tag = (s.image_tag or "").lstrip("v")
+    if not match:
+        yield Finding(f"service {s.name} does not run `alteration deploy <version>` before start", where)
+    elif match.group(1).lstrip("v") != tag:
+        yield Finding(f"service {s.name} deploys alterations for {match.group(1)} but runs image tag {tag}", where)
+
+
+@check(
+    "COMPOSE-TRUST-PROXY",
+    group="compose",
+    title="Logto trusts the proxy's X-Forwarded-* headers (TRUST_PROXY_HEADER=1)",
+    fix='set TRUST_PROXY_HEADER: "1" on the Logto service; behind TLS-terminating Nginx it otherwise builds '
+    "http:// URLs",
+    faults=[Edit(COMPOSE, '      TRUST_PROXY_HEADER: "1"\n', "")],
+)
+def trust_proxy(d: Deployment) -> Iterator[Finding]:
+    if d.logto is not None and d.logto.environment.get("TRUST_PROXY_HEADER") not in ("1", "true"):
+        yield Finding(
+            f"service {d.logto.name} has TRUST_PROXY_HEADER={d.logto.environment.get('TRUST_PROXY_HEADER')!r}",
+            d.compose.where(d.logto, "environment"),
+        )
+
+
+@check(
+    "COMPOSE-PUBLIC-NAMES",
+    group="compose",
+    title="LobeChat and Logto resolve every public name and trust the extra CA (they call their own URLs)",
+    fix="give both services extra_hosts `<name>:host-gateway` for the app, auth and S3 names, mount the CA "
+    "bundle and set NODE_EXTRA_CA_CERTS to it; otherwise sign-in fails with `fetch failed`",
+    faults=[
+        Edit(COMPOSE, '  - "${S3_DOMAIN:?set S3_DOMAIN in .env}:host-gateway"\n', ""),
+        Edit(
+            COMPOSE,
+            "      NODE_EXTRA_CA_CERTS: /etc/lobestack/extra-ca.pem\n    volumes:\n"
+            "      - ${EXTRA_CA_FILE:-./ca/extra-ca.pem}:/etc/lobestack/extra-ca.pem:ro\n"
+            "    extra_hosts: *public-names\n"
+            '    ports:\n      - "127.0.0.1:23210:3210"',
+            '    extra_hosts: *public-names\n    ports:\n      - "127.0.0.1:23210:3210"',
+        ),
+    ],
+)
+def public_names(d: Deployment) -> Iterator[Finding]:
+    names = {d.env.get(k) for k in ("APP_DOMAIN", "AUTH_DOMAIN", "S3_DOMAIN") if d.env.get(k)}
+    for s in (d.lobe, d.logto):
+        if s is None:
+            continue
+        mapped = {h.split(":", 1)[0] for h in s.extra_hosts}
+        missing = sorted(names - mapped)
+        if missing:
+            yield Finding(
+                f"service {s.name} cannot resolve {', '.join(missing)} to the proxy (no extra_hosts)",
+                d.compose.where(s, "extra_hosts"),
+            )
+        ca = s.environment.get("NODE_EXTRA_CA_CERTS")
+        if not ca:
+            yield Finding(f"service {s.name} has no NODE_EXTRA_CA_CERTS", d.compose.where(s, "environment"))
+        elif not any(v.split(":")[1:2] == [ca] for v in s.volumes):
+            yield Finding(
+                f"service {s.name}: NODE_EXTRA_CA_CERTS={ca} is not a mounted file", d.compose.where(s, "volumes")
+            )
+
+
+@check(
+    "COMPOSE-GPU",
+    group="compose",
+    title="a GPU service reserves NVIDIA devices with the gpu capability",
+    fix="deploy.resources.reservations.devices: [{driver: nvidia, count: all, capabilities: [gpu]}] "
+    "(capabilities is required, or Docker silently starts it on the CPU)",
+    faults=[Edit(COMPOSE, "              capabilities: [gpu]\n", "")],
+)
+def gpu(d: Deployment) -> Iterator[Finding]:
+    for s in d.compose.services.values():
+        if "ollama" not in s.image_repo and "gpu" not in (s.spec.get("profiles") or []):
+            continue
+        devices = (((s.spec.get("deploy") or {}).get("resources") or {}).get("reservations") or {}).get("devices")
+        ok = any(dev.get("driver") == "nvidia" and "gpu" in (dev.get("capabilities") or []) for dev in devices or [])
+        if not ok:
+            yield Finding(f"service {s.name} reserves no NVIDIA GPU with capabilities [gpu]", d.compose.where(s))

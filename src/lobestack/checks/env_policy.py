@@ -1,0 +1,241 @@
+"""Env policy: required values present, secrets strong and not placeholders, formats LobeChat and MinIO demand,
+no deprecated or wrong-major variable names."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import math
+import re
+from collections import Counter
+from collections.abc import Iterator
+
+from lobestack.checks.registry import Edit, Finding, SetEnv, check
+from lobestack.deployment import Deployment
+from lobestack.deployment.envfile import SECRET_NAME
+
+REQUIRED = (
+    "APP_DOMAIN",
+    "AUTH_DOMAIN",
+    "S3_DOMAIN",
+    "APP_URL",
+    "NEXTAUTH_URL",
+    "NEXT_AUTH_SECRET",
+    "NEXT_AUTH_SSO_PROVIDERS",
+    "AUTH_LOGTO_ID",
+    "AUTH_LOGTO_SECRET",
+    "AUTH_LOGTO_ISSUER",
+    "KEY_VAULTS_SECRET",
+    "LOBE_DB_PASSWORD",
+    "LOGTO_ENDPOINT",
+    "LOGTO_ADMIN_ENDPOINT",
+    "LOGTO_DB_PASSWORD",
+    "MINIO_ROOT_USER",
+    "MINIO_ROOT_PASSWORD",
+    "S3_BUCKET",
+    "S3_ENDPOINT",
+    "S3_PUBLIC_DOMAIN",
+    "S3_ACCESS_KEY_ID",
+    "S3_SECRET_ACCESS_KEY",
+)
+# Minimum length per secret; the rest of SECRET_NAME's matches need 16.
+MIN_LENGTH = {"NEXT_AUTH_SECRET": 32, "S3_SECRET_ACCESS_KEY": 32, "AUTH_LOGTO_SECRET": 16}
+_PLACEHOLDER = re.compile(
+    r"change.?me|placeholder|example|your[-_ ]|^<.*>$|^x+$|^(password|passw0rd|secret|admin|root|test|minioadmin|"
+    r"minio123|postgres|logto|lobe|default|12345678?9?0?)$",
+    re.IGNORECASE,
+)
+_URL_KEYS = (
+    "APP_URL",
+    "NEXTAUTH_URL",
+    "AUTH_LOGTO_ISSUER",
+    "LOGTO_ENDPOINT",
+    "LOGTO_ADMIN_ENDPOINT",
+    "S3_ENDPOINT",
+    "S3_PUBLIC_DOMAIN",
+)
+
+
+def _entropy_bits(value: str) -> float:
+    counts = Counter(value)
+    per_char = -sum(n / len(value) * math.log2(n / len(value)) for n in counts.values())
+    return per_char * len(value)
+
+
+@check(
+    "ENV-REQUIRED",
+    group="env",
+    title="every required variable is present and not empty",
+    fix="set it in .env (see .env.example for its format); AUTH_LOGTO_ID/SECRET come from the Logto application "
+    "for LobeChat (`lobestack provision`, or the Logto console)",
+    faults=[SetEnv({"AUTH_LOGTO_ID": ""}), SetEnv({"S3_ENDPOINT": None})],
+)
+def required(d: Deployment) -> Iterator[Finding]:
+    for where, message in d.compose.unresolved:
+        yield Finding(message, where)
+    for key in REQUIRED:
+        if key not in d.env.values:
+            yield Finding(f"{key} is missing", d.env.where(key))
+        elif not d.env.get(key).strip():
+            yield Finding(f"{key} is empty", d.env.where(key))
+
+
+@check(
+    "ENV-SECRET-STRENGTH",
+    group="env",
+    title="secrets are long, random and not placeholders",
+    fix="regenerate it (python -c 'import secrets; print(secrets.token_urlsafe(32))'), or re-run "
+    "`lobestack init --force` and keep the values you need",
+    faults=[
+        SetEnv({"LOGTO_DB_PASSWORD": "changeme"}),
+        SetEnv({"NEXT_AUTH_SECRET": "a" * 40}),
+        SetEnv({"LOBE_DB_PASSWORD": "short1"}),
+    ],
+)
+def secret_strength(d: Deployment) -> Iterator[Finding]:
+    for key, value in d.env.values.items():
+        if not SECRET_NAME.search(key) or not value or key == "KEY_VAULTS_SECRET":
+            continue
+        minimum = MIN_LENGTH.get(key, 16)
+        if _PLACEHOLDER.search(value):
+            yield Finding(f"{key} is a placeholder or well-known value", d.env.where(key))
+        elif len(value) < minimum:
+            yield Finding(f"{key} has {len(value)} characters, fewer than {minimum}", d.env.where(key))
+        elif _entropy_bits(value) < 48:
+            yield Finding(f"{key} is not random enough (~{_entropy_bits(value):.0f} bits)", d.env.where(key))
+
+
+@check(
+    "ENV-KEY-VAULTS",
+    group="env",
+    title="KEY_VAULTS_SECRET is base64 of exactly 32 bytes",
+    fix='set KEY_VAULTS_SECRET=$(openssl rand -base64 32); any other length fails with "Invalid key length"',
+    faults=[
+        SetEnv({"KEY_VAULTS_SECRET": base64.b64encode(b"k" * 16).decode()}),
+        SetEnv({"KEY_VAULTS_SECRET": "not base64 at all!"}),
+    ],
+)
+def key_vaults(d: Deployment) -> Iterator[Finding]:
+    value = d.env.get("KEY_VAULTS_SECRET")
+    if not value:
+        return  # ENV-REQUIRED says so
+    try:
+        raw = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        yield Finding("KEY_VAULTS_SECRET is not valid base64", d.env.where("KEY_VAULTS_SECRET"))
+        return
+    if len(raw) != 32:
+        yield Finding(f"KEY_VAULTS_SECRET decodes to {len(raw)} bytes, not 32", d.env.where("KEY_VAULTS_SECRET"))
+
+
+@check(
+    "ENV-MINIO-CREDENTIALS",
+    group="env",
+    title="MinIO does not run with default credentials, and LobeChat does not use the root account",
+    fix="set MINIO_ROOT_USER/MINIO_ROOT_PASSWORD to fresh values (never minioadmin) and give LobeChat its own "
+    "S3_ACCESS_KEY_ID (minio-init creates it, limited to the bucket)",
+    faults=[
+        SetEnv({"MINIO_ROOT_USER": "minioadmin", "MINIO_ROOT_PASSWORD": "minioadmin"}),
+        SetEnv({"S3_ACCESS_KEY_ID": "lobestack-root", "MINIO_ROOT_USER": "lobestack-root"}),
+    ],
+)
+def minio_credentials(d: Deployment) -> Iterator[Finding]:
+    user, password = d.env.get("MINIO_ROOT_USER"), d.env.get("MINIO_ROOT_PASSWORD")
+    if user.lower() in ("minioadmin", "minio", "admin", "root"):
+        yield Finding(f"MINIO_ROOT_USER is the default {user!r}", d.env.where("MINIO_ROOT_USER"))
+    if password.lower() in ("minioadmin", "minio123", "password"):
+        yield Finding("MINIO_ROOT_PASSWORD is a default value", d.env.where("MINIO_ROOT_PASSWORD"))
+    if user and d.env.get("S3_ACCESS_KEY_ID") == user:
+        yield Finding("S3_ACCESS_KEY_ID is the MinIO root user", d.env.where("S3_ACCESS_KEY_ID"))
+
+
+@check(
+    "ENV-DEPRECATED-LOGTO",
+    group="env",
+    title="no deprecated LOGTO_CLIENT_ID / LOGTO_CLIENT_SECRET / LOGTO_ISSUER names",
+    fix="rename them to AUTH_LOGTO_ID / AUTH_LOGTO_SECRET / AUTH_LOGTO_ISSUER",
+    faults=[SetEnv({"LOGTO_CLIENT_ID": "abc"}), SetEnv({"LOGTO_ISSUER": "https://auth.example.com/oidc"})],
+)
+def deprecated_logto(d: Deployment) -> Iterator[Finding]:
+    for old, new in (
+        ("LOGTO_CLIENT_ID", "AUTH_LOGTO_ID"),
+        ("LOGTO_CLIENT_SECRET", "AUTH_LOGTO_SECRET"),
+        ("LOGTO_ISSUER", "AUTH_LOGTO_ISSUER"),
+    ):
+        if old in d.env.values:
+            yield Finding(f"{old} is deprecated (LobeChat reads {new})", d.env.where(old))
+    for s in (d.lobe,):
+        if s is None:
+            continue
+        for old in ("LOGTO_CLIENT_ID", "LOGTO_CLIENT_SECRET", "LOGTO_ISSUER"):
+            if old in s.environment:
+                yield Finding(f"service {s.name} sets deprecated {old}", d.compose.where(s, "environment"))
+
+
+@check(
+    "ENV-LOBE-2X-VARS",
+    group="env",
+    title="no LobeChat 2.x (Better Auth) variables next to a 1.x image",
+    fix="remove AUTH_SECRET / JWKS_KEY / AUTH_SSO_PROVIDERS: the 1.x image reads NEXT_AUTH_SECRET and "
+    "NEXT_AUTH_SSO_PROVIDERS (or move the whole deployment to 2.x and its new callback URL)",
+    faults=[SetEnv({"AUTH_SSO_PROVIDERS": "logto"}), SetEnv({"JWKS_KEY": "{}"})],
+)
+def lobe_2x_vars(d: Deployment) -> Iterator[Finding]:
+    for key in ("AUTH_SECRET", "JWKS_KEY", "AUTH_SSO_PROVIDERS"):
+        if key in d.env.values:
+            yield Finding(f"{key} is a LobeChat 2.x variable; the 1.x image ignores it", d.env.where(key))
+
+
+@check(
+    "ENV-NEXTAUTH-PROVIDERS",
+    group="env",
+    title="NEXT_AUTH_SSO_PROVIDERS enables logto",
+    fix="set NEXT_AUTH_SSO_PROVIDERS=logto",
+    faults=[SetEnv({"NEXT_AUTH_SSO_PROVIDERS": "github"})],
+)
+def providers(d: Deployment) -> Iterator[Finding]:
+    value = d.env.get("NEXT_AUTH_SSO_PROVIDERS")
+    if value and "logto" not in [p.strip() for p in value.split(",")]:
+        yield Finding(
+            f"NEXT_AUTH_SSO_PROVIDERS={value!r} does not include logto", d.env.where("NEXT_AUTH_SSO_PROVIDERS")
+        )
+
+
+@check(
+    "ENV-S3-PATH-STYLE",
+    group="env",
+    title="S3 requests are path-style (MinIO behind one name)",
+    fix="set S3_ENABLE_PATH_STYLE=1; virtual-host style sends uploads to <bucket>.<s3 host>, which nothing serves",
+    faults=[
+        SetEnv({"S3_ENABLE_PATH_STYLE": "0"}),
+        Edit("docker-compose.yml", "S3_ENABLE_PATH_STYLE: ${S3_ENABLE_PATH_STYLE:-1}", 'S3_ENABLE_PATH_STYLE: "0"'),
+    ],
+)
+def s3_path_style(d: Deployment) -> Iterator[Finding]:
+    value = d.lobe.environment.get("S3_ENABLE_PATH_STYLE") if d.lobe else d.env.get("S3_ENABLE_PATH_STYLE")
+    if value != "1":
+        yield Finding(f"S3_ENABLE_PATH_STYLE is {value!r}, not 1", d.env.where("S3_ENABLE_PATH_STYLE"))
+
+
+@check(
+    "ENV-URLS",
+    group="env",
+    title="public URLs are https origins without a trailing slash",
+    fix="write them as https://host[:port] (AUTH_LOGTO_ISSUER and NEXTAUTH_URL add their path), no trailing '/'",
+    faults=[
+        SetEnv({"APP_URL": "http://lobe.example.com"}),
+        SetEnv({"S3_ENDPOINT": "https://s3.example.com/"}),
+        SetEnv({"AUTH_LOGTO_ISSUER": "https://auth.example.com/oidc/"}),
+    ],
+)
+def urls(d: Deployment) -> Iterator[Finding]:
+    for key in _URL_KEYS:
+        value = d.env.get(key)
+        if not value:
+            continue
+        if not value.startswith("https://"):
+            yield Finding(f"{key}={value!r} is not https", d.env.where(key))
+        elif value.endswith("/"):
+            yield Finding(f"{key}={value!r} ends with '/'", d.env.where(key))
+        elif d.origin(key) is None:
+            yield Finding(f"{key}={value!r} is not a valid URL", d.env.where(key))

@@ -1,0 +1,118 @@
+"""`python -m lobestack`: render a deployment directory (init) and regenerate the check catalogue (catalogue)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from lobestack.errors import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_OK, BadInput
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line and exit 4, not argparse's usage dump and exit 2
+        raise BadInput(f"{message} (see `{self.prog} --help`)")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="lobestack", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    init = sub.add_parser("init", help="render a deployment directory with fresh secrets")
+    init.add_argument("--app-domain", required=True, help="LobeChat's public name, e.g. lobe.example.com")
+    init.add_argument("--auth-domain", required=True, help="Logto's public name, e.g. auth.example.com")
+    init.add_argument("--s3-domain", help="the S3 API's public name (default: s3.<parent of --app-domain>)")
+    init.add_argument("--admin-port", type=int, default=8443, help="HTTPS port of the Logto console (8443)")
+    init.add_argument(
+        "--cert-dir",
+        default="/etc/letsencrypt/live",
+        help="where <name>/fullchain.pem and privkey.pem live (/etc/letsencrypt/live)",
+    )
+    init.add_argument("--cert-name", help="one certificate (a SAN or wildcard one) for every vhost")
+    init.add_argument("--logto-client-id", default="", help="AUTH_LOGTO_ID, when the Logto app exists already")
+    init.add_argument("--logto-client-secret", default="", help="AUTH_LOGTO_SECRET, with --logto-client-id")
+    init.add_argument("--extra-ca", type=Path, help="PEM bundle of a private CA the containers must trust")
+    init.add_argument("--project-name", default="lobestack", help="Compose project name (lobestack)")
+    init.add_argument("--out", type=Path, required=True, help="the deployment directory to write")
+    init.add_argument("--force", action="store_true", help="replace an existing .env (a backup is kept)")
+
+    layer = sub.add_parser("layer", help="say which layers exist (a tox env of an unbuilt layer calls this)")
+    layer.add_argument("name", choices=("static", "stack", "e2e", "prod", "host", "gpu"))
+
+    catalogue = sub.add_parser("catalogue", help="write docs/checks.md from the check registry")
+    catalogue.add_argument("--out", type=Path, default=Path("docs/checks.md"))
+    return parser
+
+
+def _init(args: argparse.Namespace) -> int:
+    from lobestack.render.bundle import Settings, render
+
+    s3_domain = args.s3_domain or "s3." + args.app_domain.split(".", 1)[-1]
+    settings = Settings(
+        app_domain=args.app_domain.lower(),
+        auth_domain=args.auth_domain.lower(),
+        s3_domain=s3_domain.lower(),
+        admin_port=args.admin_port,
+        cert_dir=args.cert_dir.rstrip("/"),
+        cert_name=args.cert_name,
+        logto_client_id=args.logto_client_id,
+        logto_client_secret=args.logto_client_secret,
+        extra_ca=args.extra_ca,
+        project_name=args.project_name,
+    )
+    written = render(settings, args.out, force=args.force)
+    print(f"lobestack init: wrote {len(written)} files to {args.out}/")
+    for path in written:
+        print(f"  {path}")
+    print("next:")
+    if not settings.logto_client_id:
+        print(
+            "  - after `docker compose up -d`, create the Logto app for LobeChat and set AUTH_LOGTO_ID/SECRET in .env"
+        )
+    print(
+        f"  - install nginx/*.conf into Nginx; certificates for {settings.app_domain}, {settings.auth_domain}, "
+        f"{settings.s3_domain} under {settings.cert_dir}"
+    )
+    print(f"  - check it: tox -e static -- --deployment {args.out}")
+    return EXIT_OK
+
+
+def _catalogue(args: argparse.Namespace) -> int:
+    from lobestack.checks.catalogue import render_catalogue
+
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(render_catalogue(), encoding="utf-8")
+    print(f"lobestack catalogue: wrote {args.out}")
+    return EXIT_OK
+
+
+# The layers of the verification suite that exist; the rest are on the roadmap (docs/architecture in README).
+BUILT_LAYERS = {"static"}
+EXIT_LAYER_MISSING = 5  # pytest's "no tests collected": nothing was checked
+
+
+def _layer(args: argparse.Namespace) -> int:
+    if args.name in BUILT_LAYERS:
+        print(f"lobestack: the {args.name} layer exists: tox -e {args.name}")
+        return EXIT_OK
+    print(
+        f"lobestack: the {args.name} layer is not built yet (see README, Roadmap); nothing was checked", file=sys.stderr
+    )
+    return EXIT_LAYER_MISSING
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = _parser().parse_args(argv)
+        return {"init": _init, "catalogue": _catalogue, "layer": _layer}[args.command](args)
+    except BadInput as exc:
+        print(f"lobestack: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except OSError as exc:
+        print(f"lobestack: error: {exc.strerror}: {exc.filename}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except Exception as exc:  # an internal error: one line, and the traceback only when asked for
+        print(f"lobestack: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        if "--debug" in (argv or sys.argv):
+            raise
+        return EXIT_INTERNAL

@@ -1,0 +1,1 @@
+"""Reports of every run: junit.xml, report.html, summary.json, redaction of secrets."""
