@@ -43,7 +43,9 @@ def parse_env_text(text: str, path: Path) -> EnvFile:
     values: dict[str, str] = {}
     lines: dict[str, int] = {}
     for binding in parse_stream(io.StringIO(text)):
-        line = binding.original.line
+        # dotenv counts a binding from the blank lines before it; point at the KEY=value line itself.
+        raw_text = binding.original.string
+        line = binding.original.line + raw_text[: len(raw_text) - len(raw_text.lstrip())].count("\n")
         if binding.error:
             raw = binding.original.string.strip()
             hint = "unterminated quote" if raw.count('"') % 2 or raw.count("'") % 2 else "expected KEY=VALUE"
@@ -72,10 +74,15 @@ def load_env(path: Path) -> EnvFile:
 
 
 def format_env_line(key: str, value: str) -> str:
-    """One `KEY=value` line that dotenv and Compose both read back as exactly `value`."""
+    """One `KEY=value` line that dotenv and Compose both read back as exactly `value`.
+
+    Backslashes and line breaks are refused: dotenv's quoted forms cannot end a value with a backslash (`"\\"`
+    swallows the quote) and do not keep a lone line break, and no value lobestack writes needs them."""
+    if "\\" in value or "\n" in value or "\r" in value:
+        raise ValueError(f"{key}: a value with a backslash or line break cannot be written to .env safely")
     if _BARE_SAFE.match(value):
         return f"{key}={value}"
-    if "'" not in value and "\n" not in value:
+    if "'" not in value:
         return f"{key}='{value}'"  # single quotes: no escapes, no interpolation
-    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("$", "$$")
+    escaped = value.replace('"', '\\"').replace("$", "$$")
     return f'{key}="{escaped}"'

@@ -49,7 +49,8 @@ def pytest_configure(config: pytest.Config) -> None:
         config.option.self_contained_html = True
 
 
-def pytest_report_header(config: pytest.Config) -> str:
+def first_line(config: pytest.Config) -> str:
+    """What ran, said first in every run (also with -q): env, target, image set, and stand-ins where used."""
     summary = config.stash[SUMMARY]
     images = config.getoption("images", None)
     line = f"lobestack {summary.env}: target={summary.target}"
@@ -112,6 +113,9 @@ _CONFIG: list[pytest.Config] = []
 @pytest.hookimpl(trylast=True)
 def pytest_sessionstart(session: pytest.Session) -> None:
     _CONFIG[:] = [session.config]
+    terminal = session.config.pluginmanager.get_plugin("terminalreporter")
+    if terminal is not None:
+        terminal.write_line(first_line(session.config), bold=True)
 
 
 def _first_lines(report: pytest.TestReport) -> str:

@@ -1,0 +1,50 @@
+"""The .env reader: dotenv rules, line numbers, and round trips of what `init` writes (hypothesis)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from lobestack.deployment.envfile import format_env_line, parse_env_text
+from lobestack.errors import BadInput
+
+KEYS = st.from_regex(r"[A-Z_][A-Z0-9_]{0,15}", fullmatch=True)
+VALUES = st.text(
+    st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="\r\n\\"), max_size=60
+) | st.text(st.sampled_from("ab$'\" #="), max_size=12)
+
+
+@given(st.dictionaries(KEYS, VALUES, max_size=8))
+def test_written_values_read_back_exactly(values: dict[str, str]) -> None:
+    text = "# header\n" + "\n".join(format_env_line(k, v) for k, v in values.items()) + "\n"
+    assert parse_env_text(text, Path(".env")).values == values
+
+
+def test_backslash_values_are_refused() -> None:
+    with pytest.raises(ValueError, match="backslash"):
+        format_env_line("K", "a\\")
+
+
+def test_lines_comments_export_and_interpolation() -> None:
+    env = parse_env_text("# c\nA=1\n\nexport B=${A}x\nC='${A}'\nD=\"q ${B}\"\n", Path(".env"))
+    assert env.values == {"A": "1", "B": "1x", "C": "${A}", "D": "q 1x"}
+    assert env.lines == {"A": 2, "B": 4, "C": 5, "D": 6}
+    assert env.where("D") == ".env:6"
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "reason"),
+    [('A=1\nB="open\nC=3\n', 2, "unterminated quote"), ("A=1\nnot a pair\n", 2, "expected KEY=VALUE")],
+)
+def test_malformed_lines_name_file_and_line(text: str, line: int, reason: str) -> None:
+    with pytest.raises(BadInput) as err:
+        parse_env_text(text, Path("deploy/.env"))
+    assert str(err.value).startswith(f"deploy/.env:{line}: ") and reason in str(err.value)
+
+
+def test_secret_values_are_those_of_secret_names() -> None:
+    env = parse_env_text("APP_URL=https://x\nNEXT_AUTH_SECRET=s1\nLOBE_DB_PASSWORD=p1\nS3_ACCESS_KEY_ID=k\n", Path("e"))
+    assert sorted(env.secret_values()) == ["p1", "s1"]

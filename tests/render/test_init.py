@@ -1,0 +1,125 @@
+"""`lobestack init`: a complete deployment with fresh secrets, that never loses an existing .env, and that real
+Nginx accepts."""
+
+from __future__ import annotations
+
+import base64
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from lobestack.deployment import load_deployment
+from lobestack.errors import EXIT_BAD_INPUT, EXIT_OK
+from tests.conftest import REPO
+
+
+def init(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "lobestack", "init", *args], cwd=REPO, capture_output=True, text=True, timeout=60
+    )
+
+
+def test_renders_complete_directory(tmp_path: Path) -> None:
+    out = tmp_path / "deploy"
+    result = init("--app-domain", "lobe.example.org", "--auth-domain", "auth.example.org", "--out", str(out))
+    assert result.returncode == EXIT_OK, result.stderr
+    for rel in (
+        "docker-compose.yml",
+        ".env",
+        "nginx/app.conf",
+        "nginx/auth.conf",
+        "nginx/s3.conf",
+        "minio/init.sh",
+        "ca/extra-ca.pem",
+    ):
+        assert (out / rel).is_file(), rel
+    assert (out / ".env").stat().st_mode & 0o077 == 0, ".env must be private to its owner"
+    d = load_deployment(out)
+    assert d.env.get("S3_ENDPOINT") == "https://s3.example.org"
+    assert d.env.get("LOGTO_ADMIN_ENDPOINT") == "https://auth.example.org:8443"
+    assert len(base64.b64decode(d.env.get("KEY_VAULTS_SECRET"))) == 32
+    assert "lobe.example.org" in d.nginx.servers_for("lobe.example.org")[0].names
+
+
+def test_secrets_are_fresh_each_time(tmp_path: Path) -> None:
+    a, b = tmp_path / "a", tmp_path / "b"
+    for out in (a, b):
+        assert (
+            init("--app-domain", "lobe.example.org", "--auth-domain", "auth.example.org", "--out", str(out)).returncode
+            == 0
+        )
+    env_a, env_b = load_deployment(a).env, load_deployment(b).env
+    for key in (
+        "NEXT_AUTH_SECRET",
+        "KEY_VAULTS_SECRET",
+        "LOBE_DB_PASSWORD",
+        "MINIO_ROOT_PASSWORD",
+        "S3_SECRET_ACCESS_KEY",
+    ):
+        assert env_a.get(key) and env_a.get(key) != env_b.get(key), key
+
+
+def test_refuses_to_overwrite_env_and_force_keeps_a_backup(tmp_path: Path) -> None:
+    out = tmp_path / "deploy"
+    args = ("--app-domain", "lobe.example.org", "--auth-domain", "auth.example.org", "--out", str(out))
+    assert init(*args).returncode == EXIT_OK
+    before = (out / ".env").read_text()
+    refused = init(*args)
+    assert refused.returncode == EXIT_BAD_INPUT
+    assert refused.stderr.strip().count("\n") == 0 and "--force" in refused.stderr
+    assert (out / ".env").read_text() == before
+    assert init(*args, "--force").returncode == EXIT_OK
+    backups = list(out.glob(".env.bak-*"))
+    assert len(backups) == 1 and backups[0].read_text() == before
+    assert (out / ".env").read_text() != before
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("--app-domain", "not a domain", "--auth-domain", "auth.example.org"),
+        ("--app-domain", "lobe.example.org", "--auth-domain", "lobe.example.org"),
+        ("--app-domain", "lobe.example.org", "--auth-domain", "auth.example.org", "--admin-port", "443"),
+        ("--app-domain", "lobe.example.org", "--auth-domain", "auth.example.org", "--logto-client-id", "x"),
+        ("--app-domain", "lobe.example.org"),
+        ("--app-domain", "lobe.example.org", "--auth-domain", "auth.example.org", "--bogus"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_4(args: tuple[str, ...], tmp_path: Path) -> None:
+    result = init(*args, "--out", str(tmp_path / "d"))
+    assert result.returncode == EXIT_BAD_INPUT
+    assert result.stderr.startswith("lobestack: error: ") and result.stderr.count("\n") == 1
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "d" / ".env").exists()
+
+
+@pytest.mark.skipif(
+    shutil.which("nginx") is None and not Path("/usr/sbin/nginx").exists(),
+    reason="nginx is not installed (scripts/setup-host installs it)",
+)
+def test_real_nginx_accepts_the_rendered_sites(healthy_dir: Path, tmp_path: Path) -> None:
+    """`nginx -t` on the rendered site files inside a minimal main config, with throwaway certificates."""
+    from tests.render.certs import write_self_signed
+
+    certs = tmp_path / "live"
+    for name in ("lobe.example.com", "auth.example.com", "s3.example.com"):
+        write_self_signed(certs / name, name)
+    sites = tmp_path / "sites"
+    sites.mkdir()
+    for conf in (healthy_dir / "nginx").glob("*.conf"):
+        text = conf.read_text().replace("/etc/letsencrypt/live", str(certs))
+        (sites / conf.name).write_text(text)
+    main = tmp_path / "nginx.conf"
+    main.write_text(
+        f"pid {tmp_path}/nginx.pid;\nerror_log stderr;\nevents {{}}\n"
+        f"http {{\n  access_log off;\n  client_body_temp_path {tmp_path}/tmp;\n  include {sites}/*.conf;\n}}\n"
+    )
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    result = subprocess.run(
+        [nginx, "-t", "-c", str(main), "-p", str(tmp_path)], capture_output=True, text=True, timeout=30
+    )
+    assert result.returncode == 0, result.stderr
+    assert "syntax is ok" in result.stderr
