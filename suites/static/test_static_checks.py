@@ -1,4 +1,4 @@
-"""The static gate: every registered check against the deployment directory (files only, seconds)."""
+"""The static gate: every registered static check against the deployment directory (files only, seconds)."""
 
 from __future__ import annotations
 
@@ -10,12 +10,6 @@ from lobestack.deployment import Deployment
 pytestmark = pytest.mark.static
 
 
-@pytest.mark.parametrize("check", all_checks(), ids=lambda c: c.id)
-def test_check(check: Check, deployment: Deployment, record_property: pytest.RecordProperty) -> None:
-    record_property("check_id", check.id)
-    record_property("check_title", check.title)
-    record_property("check_fix", check.fix)
-    findings = check.findings(deployment)
-    if findings:
-        lines = [f"[{check.id}] {finding}" for finding in findings]
-        pytest.fail("\n".join(lines) + f"\n  fix: {check.fix}", pytrace=False)
+@pytest.mark.parametrize("check", all_checks("static"), ids=lambda c: c.id)
+def test_check(check: Check, deployment: Deployment, run_check) -> None:
+    run_check(check, deployment)

@@ -9,17 +9,19 @@ _GROUP_TITLES = {
     "nginx": "Nginx policy",
     "env": "Env policy",
     "consistency": "Cross-file consistency",
+    "stack": "Stack (live: against a running stack)",
 }
 
 
 def render_catalogue() -> str:
-    checks = all_checks()
+    checks = all_checks(layer=None)
     out = [
         "# Static checks",
         "",
         "Generated from `src/lobestack/checks/` by `python -m lobestack catalogue`; do not edit by hand.",
-        f"{len(checks)} checks. Each fails with its ID on the faults listed (tests/static/test_check_proofs.py) and "
-        "passes on a freshly rendered deployment.",
+        f"{len(checks)} checks. Each fails with its ID on the faults listed and passes on a freshly rendered "
+        "deployment (static: tests/static/test_check_proofs.py) or a healthy ephemeral stack (stack: "
+        "tests/stack/test_live_proofs.py, faults injected into the running stack).",
         "",
     ]
     for group in GROUPS:

@@ -10,6 +10,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from lobestack.deployment import Deployment
 
@@ -75,7 +76,19 @@ class Edit:
         return f"{self.file}: {self.old!r} -> {self.new!r}"
 
 
-Fault = SetEnv | Edit
+@dataclass(frozen=True)
+class LiveFault:
+    """Fault: a change to a running stack (`apply`), undone by `revert`; `str()` says what it breaks."""
+
+    description: str
+    apply: Callable[[Any], None]
+    revert: Callable[[Any], None]
+
+    def __str__(self) -> str:
+        return self.description
+
+
+Fault = SetEnv | Edit | LiveFault
 
 
 @dataclass(frozen=True)
@@ -84,15 +97,22 @@ class Check:
     group: str
     title: str
     fix: str
-    run: Callable[[Deployment], Iterable[Finding]]
+    run: Callable[[Any], Iterable[Finding]]
     faults: tuple[tuple[Fault, ...], ...] = field(default_factory=tuple)
 
-    def findings(self, deployment: Deployment) -> list[Finding]:
-        return list(self.run(deployment))
+    @property
+    def layer(self) -> str:
+        return LAYERS[self.group]
+
+    def findings(self, subject: Deployment | Any) -> list[Finding]:
+        """Run the check on a Deployment (static layer) or a running stack (stack layer)."""
+        return list(self.run(subject))
 
 
 REGISTRY: dict[str, Check] = {}
-GROUPS = ("compose", "nginx", "env", "consistency")
+GROUPS = ("compose", "nginx", "env", "consistency", "stack")
+# The layer a group belongs to: static checks read a Deployment, stack checks a running stack.
+LAYERS = {"compose": "static", "nginx": "static", "env": "static", "consistency": "static", "stack": "stack"}
 
 
 def check(
@@ -114,11 +134,13 @@ def check(
     return register
 
 
-def all_checks() -> list[Check]:
-    """Every registered check, in catalogue order (group, then ID)."""
+def all_checks(layer: str | None = "static") -> list[Check]:
+    """The registered checks of one layer (None: all), in catalogue order (group, then ID)."""
     import lobestack.checks.compose_policy
     import lobestack.checks.consistency
     import lobestack.checks.env_policy
-    import lobestack.checks.nginx_policy  # noqa: F401  (registration by import)
+    import lobestack.checks.nginx_policy
+    import lobestack.checks.stack_routing  # noqa: F401  (registration by import)
 
-    return sorted(REGISTRY.values(), key=lambda c: (GROUPS.index(c.group), c.id))
+    chosen = [c for c in REGISTRY.values() if layer is None or c.layer == layer]
+    return sorted(chosen, key=lambda c: (GROUPS.index(c.group), c.id))

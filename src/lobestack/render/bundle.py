@@ -42,6 +42,8 @@ class Settings:
     logto_client_secret: str = ""
     extra_ca: Path | None = None
     project_name: str = "lobestack"
+    # Addresses Nginx listens on; empty: all (IPv4 and IPv6). The ephemeral stack uses loopback + Docker's gateway.
+    listen_addresses: tuple[str, ...] = ()
 
     def validate(self) -> None:
         for option, value in (

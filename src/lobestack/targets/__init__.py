@@ -1,0 +1,1 @@
+"""Where the stack under test comes from: an ephemeral one in testcontainers (compose), or a live deployment."""

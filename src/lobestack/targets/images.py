@@ -1,0 +1,135 @@
+"""The reference image set, built locally: stand-ins for LobeChat, Logto and MinIO, and real PostgreSQL+pgvector
+and Nginx from Debian packages. Each image is rebuilt only when its build context changed (a content hash label).
+
+Builds run `FROM ${BASE_IMAGE}`: `debian:bookworm-slim` where a registry is reachable, else the base that
+scripts/setup-host makes with debootstrap. Package managers inside a build reach their registries through the
+extra CA bundle in `extra-ca.pem` (the host's bundle by default: it trusts any TLS-intercepting proxy the host
+trusts); it is used in build stages only and never lands in a final image."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lobestack.errors import BadInput
+from lobestack.render.bundle import bundle_dir
+
+HASH_LABEL = "org.lobestack.context-hash"
+DEFAULT_BASE = os.environ.get("LOBESTACK_BASE_IMAGE", "lobestack/bookworm-base:1")
+HOST_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
+# Not part of an image's content: test helpers, docs, dependency caches, the CA copied in at build time.
+_SKIP = {"node_modules", "extra-ca.pem", "selftest", "selftest.py", "testpg", "README.md", "__pycache__"}
+
+
+@dataclass(frozen=True)
+class ImageSpec:
+    directory: str
+    tag: str
+    build_args: dict[str, str] = field(default_factory=dict)
+
+
+REFERENCE_IMAGES = (
+    ImageSpec("postgres", "lobestack/postgres-pgvector:1", {"WITH_PGVECTOR": "1"}),
+    ImageSpec("minio", "lobestack/minio-standin:1"),
+    ImageSpec("logto", "lobestack/logto-standin:1"),
+    ImageSpec("lobechat", "lobestack/lobechat-standin:1"),
+    ImageSpec("nginx", "lobestack/nginx:1"),
+)
+
+
+class ImageBuildError(RuntimeError):
+    pass
+
+
+def context_hash(directory: Path, build_args: dict[str, str]) -> str:
+    digest = hashlib.sha256(repr(sorted(build_args.items())).encode())
+    for path in sorted(directory.rglob("*")):
+        rel = path.relative_to(directory)
+        if any(part in _SKIP for part in rel.parts) or not path.is_file():
+            continue
+        digest.update(str(rel).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def _image_label(tag: str) -> str | None:
+    result = subprocess.run(
+        ["docker", "image", "inspect", "--format", f'{{{{index .Config.Labels "{HASH_LABEL}"}}}}', tag],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    return result.stdout.strip() if result.returncode == 0 else None
+
+
+def _image_exists(tag: str) -> bool:
+    return subprocess.run(["docker", "image", "inspect", tag], capture_output=True, timeout=30).returncode == 0
+
+
+def ensure_images(
+    specs: tuple[ImageSpec, ...] = REFERENCE_IMAGES,
+    *,
+    base_image: str = DEFAULT_BASE,
+    extra_ca: Path | None = None,
+    rebuild: bool = False,
+    progress: Callable[[str], None] = print,
+    timeout_s: int = 900,
+) -> list[str]:
+    """Build what is missing or stale; return the tags built."""
+    if not _image_exists(base_image):
+        raise BadInput(
+            f"base image {base_image} is missing: run scripts/setup-host (it builds it with debootstrap), "
+            "or set LOBESTACK_BASE_IMAGE=debian:bookworm-slim where a registry is reachable"
+        )
+    ca = extra_ca if extra_ca is not None else (HOST_CA_BUNDLE if HOST_CA_BUNDLE.exists() else None)
+    root = bundle_dir() / "reference"
+    built = []
+    for spec in specs:
+        directory = root / spec.directory
+        wanted = context_hash(directory, {**spec.build_args, "BASE_IMAGE": base_image})
+        if not rebuild and _image_label(spec.tag) == wanted:
+            progress(f"  image {spec.tag:34} up to date")
+            continue
+        ca_copy = directory / "extra-ca.pem"
+        if ca is not None:
+            shutil.copyfile(ca, ca_copy)
+        else:
+            ca_copy.write_text("")
+        args = [
+            "docker",
+            "build",
+            "--quiet",
+            "--tag",
+            spec.tag,
+            "--label",
+            f"{HASH_LABEL}={wanted}",
+            "--build-arg",
+            f"BASE_IMAGE={base_image}",
+        ]
+        for key, value in spec.build_args.items():
+            args += ["--build-arg", f"{key}={value}"]
+        t0 = time.monotonic()
+        progress(f"  image {spec.tag:34} building…")
+        try:
+            result = subprocess.run(
+                [*args, str(directory)],
+                capture_output=True,
+                text=True,
+                timeout=timeout_s,
+                env={**os.environ, "DOCKER_BUILDKIT": "0"},
+            )
+        except subprocess.TimeoutExpired:
+            raise ImageBuildError(f"building {spec.tag} took over {timeout_s} s") from None
+        finally:
+            ca_copy.unlink(missing_ok=True)
+        if result.returncode != 0:
+            tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-15:])
+            raise ImageBuildError(f"building {spec.tag} from {directory} failed:\n{tail}")
+        progress(f"  image {spec.tag:34} built in {time.monotonic() - t0:.1f} s")
+        built.append(spec.tag)
+    return built
