@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-pytest_plugins = ["lobestack.report.plugin", "fixtures.target", "fixtures.deployment", "fixtures.stack", "fixtures.checks"]
+pytest_plugins = [
+    "lobestack.report.plugin",
+    "fixtures.target",
+    "fixtures.deployment",
+    "fixtures.stack",
+    "fixtures.checks",
+]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

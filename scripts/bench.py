@@ -3,8 +3,11 @@
 
 static-gate   the whole gate as users run it: `python -m pytest suites/static --deployment DIR` (a new process)
 model+checks  in-process: build the deployment model and run every check (what the gate's own time is made of)
+stack-up      (--stack) cold start of the ephemeral stack, images cached: render + `up` until all healthy
+stack-down    (--stack) teardown: `down --volumes` of a healthy stack
 
-Usage: python scripts/bench.py [--runs 5]
+Usage: python scripts/bench.py [--runs 5] [--stack [--images reference|official]]
+The official image set needs a machine that can pull from Docker Hub.
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ def _median(samples: list[float]) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--stack", action="store_true", help="also benchmark the ephemeral stack's start and teardown")
+    parser.add_argument("--images", choices=("reference", "official"), default="reference")
     args = parser.parse_args()
 
     from lobestack.checks import all_checks
@@ -78,6 +83,34 @@ def main() -> int:
         f"ratio         the gate's process costs {statistics.median(gate) / statistics.median(inproc):.0f}x "
         "its checks (interpreter, pytest and plugin start-up)"
     )
+    if args.stack:
+        return _bench_stack(args.runs, args.images)
+    return 0
+
+
+def _bench_stack(runs: int, images: str) -> int:
+    from lobestack.targets.compose import EphemeralStack, remove_leftovers
+    from lobestack.targets.images import ensure_images
+
+    remove_leftovers()
+    if images == "reference":
+        ensure_images(progress=lambda line: None)
+    ups: list[float] = []
+    downs: list[float] = []
+    for _ in range(runs):
+        with tempfile.TemporaryDirectory(prefix="lobestack-bench-stack-") as tmp:
+            t0 = time.perf_counter()
+            stack = EphemeralStack.create(Path(tmp), images, progress=lambda line: None)
+            try:
+                stack.up()
+                ups.append(time.perf_counter() - t0)
+            finally:
+                t1 = time.perf_counter()
+                stack.down()
+                downs.append(time.perf_counter() - t1)
+    print(f"stack-up      {_median(ups)}  (images={images}, cached; render + up to all healthy)")
+    print(f"stack-down    {_median(downs)}  (down --volumes)")
+    print(f"ratio         start/teardown {statistics.median(ups) / statistics.median(downs):.1f}x")
     return 0
 
 
