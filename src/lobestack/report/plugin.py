@@ -17,6 +17,8 @@ SUMMARY = pytest.StashKey[Summary]()
 REPORT_DIR = pytest.StashKey[Path]()
 _RESULTS = pytest.StashKey[dict]()
 _T0 = pytest.StashKey[float]()
+# The run's config, for hooks that are not handed one (pytest_runtest_logreport, pytest-html's title).
+_CONFIG: list[pytest.Config] = []
 
 
 def redactor(config: pytest.Config) -> Redactor:
@@ -36,6 +38,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[REDACTOR] = Redactor()
     config.stash[_RESULTS] = {}
     config.stash[_T0] = time.monotonic()
+    _CONFIG[:] = [config]
     config.stash[SUMMARY] = Summary(
         env=env,
         target=config.getoption("target", None) or "files",
@@ -107,15 +110,25 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
         entry.update(outcome="skipped", message=message)
 
 
-_CONFIG: list[pytest.Config] = []
-
 
 @pytest.hookimpl(trylast=True)
 def pytest_sessionstart(session: pytest.Session) -> None:
     _CONFIG[:] = [session.config]
+    line = first_line(session.config)
     terminal = session.config.pluginmanager.get_plugin("terminalreporter")
     if terminal is not None:
-        terminal.write_line(first_line(session.config), bold=True)
+        terminal.write_line(line, bold=True)
+    # The same line heads junit.xml (a testsuite property) and report.html (its title).
+    from _pytest.junitxml import xml_key
+
+    xml = session.config.stash.get(xml_key, None)
+    if xml is not None:
+        xml.add_global_property("lobestack", line)
+
+
+def pytest_html_report_title(report) -> None:
+    if _CONFIG:
+        report.title = first_line(_CONFIG[0])
 
 
 def _first_lines(report: pytest.TestReport) -> str:
