@@ -102,11 +102,10 @@ def test_bad_input_is_one_line_and_exit_4(args: tuple[str, ...], tmp_path: Path)
 )
 def test_real_nginx_accepts_the_rendered_sites(healthy_dir: Path, tmp_path: Path) -> None:
     """`nginx -t` on the rendered site files inside a minimal main config, with throwaway certificates."""
-    from tests.render.certs import write_self_signed
+    from lobestack.targets.pki import issue
 
     certs = tmp_path / "live"
-    for name in ("lobe.example.com", "auth.example.com", "s3.example.com"):
-        write_self_signed(certs / name, name)
+    issue(certs, ["lobe.example.com", "auth.example.com", "s3.example.com"], tmp_path / "ca.pem")
     sites = tmp_path / "sites"
     sites.mkdir()
     for conf in (healthy_dir / "nginx").glob("*.conf"):

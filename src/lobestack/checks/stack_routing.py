@@ -49,6 +49,20 @@ def _get(stack: Any, url: str, follow: int = 0) -> tuple[Any | None, Finding | N
         return None, Finding(f"GET {url}: {exc}")
 
 
+def _json_with_key(stack: Any, url: str, key: str, what: str) -> Iterator[Finding]:
+    """GET `url`; a finding unless it answers 200 with a JSON object holding `key`."""
+    response, problem = _get(stack, url)
+    if problem:
+        yield problem
+        return
+    try:
+        data = json.loads(response.body)
+    except ValueError:
+        data = None
+    if response.status != 200 or not isinstance(data, dict) or key not in data:
+        yield Finding(f"GET {url}: {response.status}, expected 200 with {what}; got {response.text[:120]!r}")
+
+
 @check(
     "STACK-SERVICES-HEALTHY",
     group="stack",
@@ -76,17 +90,9 @@ def services_healthy(stack: Any) -> Iterator[Finding]:
     faults=[nginx_edit("app.conf", "proxy_pass http://127.0.0.1:23210;", "proxy_pass http://127.0.0.1:23299;")],
 )
 def vhost_app(stack: Any) -> Iterator[Finding]:
-    url = f"{stack.deployment.env.get('APP_URL')}/api/auth/providers"
-    response, problem = _get(stack, url)
-    if problem:
-        yield problem
-        return
-    try:
-        providers = json.loads(response.body)
-    except ValueError:
-        providers = None
-    if response.status != 200 or not isinstance(providers, dict) or "logto" not in providers:
-        yield Finding(f"GET {url}: {response.status}, expected 200 with a logto provider; got {response.text[:120]!r}")
+    yield from _json_with_key(
+        stack, f"{stack.deployment.env.get('APP_URL')}/api/auth/providers", "logto", "a logto provider"
+    )
 
 
 @check(
@@ -98,16 +104,7 @@ def vhost_app(stack: Any) -> Iterator[Finding]:
 )
 def vhost_auth(stack: Any) -> Iterator[Finding]:
     url = f"{stack.deployment.env.get('AUTH_LOGTO_ISSUER')}/.well-known/openid-configuration"
-    response, problem = _get(stack, url)
-    if problem:
-        yield problem
-        return
-    try:
-        discovery = json.loads(response.body)
-    except ValueError:
-        discovery = None
-    if response.status != 200 or not isinstance(discovery, dict) or "issuer" not in discovery:
-        yield Finding(f"GET {url}: {response.status}, expected 200 with OIDC discovery; got {response.text[:120]!r}")
+    yield from _json_with_key(stack, url, "issuer", "OIDC discovery")
 
 
 @check(

@@ -110,7 +110,6 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
         entry.update(outcome="skipped", message=message)
 
 
-
 @pytest.hookimpl(trylast=True)
 def pytest_sessionstart(session: pytest.Session) -> None:
     _CONFIG[:] = [session.config]

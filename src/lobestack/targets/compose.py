@@ -330,8 +330,9 @@ class EphemeralStack:
             if state is not None and state.ready:
                 return
             time.sleep(0.5)
-        raise StackStartError(service, f"not ready {timeout_s:.0f} s after recovery", self._health_output(service),
-                              self.log_tail(service))
+        raise StackStartError(
+            service, f"not ready {timeout_s:.0f} s after recovery", self._health_output(service), self.log_tail(service)
+        )
 
     def reload_nginx(self) -> None:
         """Reload the site configs and wait (bounded) until the new workers serve them."""
