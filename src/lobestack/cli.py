@@ -36,6 +36,11 @@ def _parser() -> argparse.ArgumentParser:
     init.add_argument("--out", type=Path, required=True, help="the deployment directory to write")
     init.add_argument("--force", action="store_true", help="replace an existing .env (a backup is kept)")
 
+    images = sub.add_parser("images", help="build the reference image set (what --images reference runs)")
+    images.add_argument("--rebuild", action="store_true", help="build even when an image is up to date")
+    images.add_argument("--extra-ca", type=Path,
+                        help="CA bundle that npm/pip in the build stages trust (default: the host's bundle)")
+
     layer = sub.add_parser("layer", help="say which layers exist (a tox env of an unbuilt layer calls this)")
     layer.add_argument("name", choices=("static", "stack", "e2e", "prod", "host", "gpu"))
 
@@ -77,6 +82,20 @@ def _init(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _images(args: argparse.Namespace) -> int:
+    from lobestack.targets.images import ImageBuildError, ensure_images
+
+    if args.extra_ca is not None and not args.extra_ca.is_file():
+        raise BadInput("file not found", args.extra_ca)
+    print("lobestack images: the reference set (stand-ins for LobeChat, Logto, MinIO; real PostgreSQL and Nginx)")
+    try:
+        ensure_images(extra_ca=args.extra_ca, rebuild=args.rebuild, progress=lambda line: print(line, flush=True))
+    except ImageBuildError as exc:
+        print(f"lobestack: error: {exc}", file=sys.stderr)
+        return EXIT_INTERNAL
+    return EXIT_OK
+
+
 def _catalogue(args: argparse.Namespace) -> int:
     from lobestack.checks.catalogue import render_catalogue
 
@@ -104,7 +123,7 @@ def _layer(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     try:
         args = _parser().parse_args(argv)
-        return {"init": _init, "catalogue": _catalogue, "layer": _layer}[args.command](args)
+        return {"init": _init, "catalogue": _catalogue, "layer": _layer, "images": _images}[args.command](args)
     except BadInput as exc:
         print(f"lobestack: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
