@@ -38,8 +38,9 @@ def _parser() -> argparse.ArgumentParser:
 
     images = sub.add_parser("images", help="build the reference image set (what --images reference runs)")
     images.add_argument("--rebuild", action="store_true", help="build even when an image is up to date")
-    images.add_argument("--extra-ca", type=Path,
-                        help="CA bundle that npm/pip in the build stages trust (default: the host's bundle)")
+    images.add_argument(
+        "--extra-ca", type=Path, help="CA bundle that npm/pip in the build stages trust (default: the host's bundle)"
+    )
 
     layer = sub.add_parser("layer", help="say which layers exist (a tox env of an unbuilt layer calls this)")
     layer.add_argument("name", choices=("static", "stack", "e2e", "prod", "host", "gpu"))

@@ -334,10 +334,27 @@ class EphemeralStack:
             service, f"not ready {timeout_s:.0f} s after recovery", self._health_output(service), self.log_tail(service)
         )
 
-    def reload_nginx(self) -> None:
-        """Reload the site configs and wait (bounded) until the new workers serve them."""
+    def reload_nginx(self, timeout_s: float = 10.0) -> None:
+        """Reload the site configs and wait (bounded) until every worker of the old configuration has gone."""
+        before = self._nginx_workers()
         self.compose_run("exec", "-T", "nginx", "nginx", "-s", "reload")
-        time.sleep(0.5)
+        deadline = time.monotonic() + timeout_s
+        while self._nginx_workers() & before:
+            if time.monotonic() > deadline:
+                raise StackStartError(
+                    "nginx",
+                    f"old workers still serving {timeout_s:.0f} s after reload",
+                    log_tail=self.log_tail("nginx"),
+                )
+            time.sleep(0.1)
+
+    def _nginx_workers(self) -> set[str]:
+        # No ps in the image: read /proc (the pattern does not match this shell's own command line).
+        script = (
+            'for p in /proc/[0-9]*; do grep -qs "^nginx: worke[r] process" "$p/cmdline" && echo "${p#/proc/}"; done;'
+            " true"
+        )
+        return set(self.compose_run("exec", "-T", "nginx", "sh", "-c", script).stdout.split())
 
     def exec(self, service: str, *command: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
