@@ -12,6 +12,7 @@ import json
 import os
 import re
 import secrets
+import shlex
 import shutil
 import subprocess
 import threading
@@ -178,7 +179,8 @@ class EphemeralStack:
         return [*names, "nginx"]
 
     def compose_cli(self) -> str:
-        return " ".join(["docker", "compose", *(a for f in self.compose.compose_file_name for a in ("-f", f))])
+        """The `docker compose -f …` command of this stack, for people to paste."""
+        return shlex.join(self.compose.compose_command_property)
 
     # --- lifecycle ------------------------------------------------------------------------------------------------
     def up(self, timeout_s: float = 240.0, poll_s: float = 1.0) -> dict[str, float]:
@@ -261,13 +263,7 @@ class EphemeralStack:
         ]
 
     def _container_id(self, service: str) -> str | None:
-        result = subprocess.run(
-            [*self.compose_cli().split(), "ps", "-a", "-q", service],
-            cwd=self.root,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        result = self.compose_run("ps", "-a", "-q", service, check=False)
         return result.stdout.split()[0] if result.stdout.split() else None
 
     def _health_output(self, service: str) -> str:
@@ -285,13 +281,7 @@ class EphemeralStack:
         return self.redactor(log[-1].get("Output", "")) if log else ""
 
     def log_tail(self, service: str, lines: int = 30) -> str:
-        result = subprocess.run(
-            [*self.compose_cli().split(), "logs", "--no-color", "--tail", str(lines), service],
-            cwd=self.root,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        result = self.compose_run("logs", "--no-color", "--tail", str(lines), service, check=False)
         return self.redactor(result.stdout + result.stderr)
 
     def write_logs(self, log_dir: Path) -> list[Path]:
@@ -299,13 +289,7 @@ class EphemeralStack:
         log_dir.mkdir(parents=True, exist_ok=True)
         written = []
         for name in self.expected_services:
-            result = subprocess.run(
-                [*self.compose_cli().split(), "logs", "--no-color", "--timestamps", name],
-                cwd=self.root,
-                capture_output=True,
-                text=True,
-                timeout=120,
-            )
+            result = self.compose_run("logs", "--no-color", "--timestamps", name, check=False)
             path = log_dir / f"{name}.log"
             path.write_text(self.redactor(result.stdout + result.stderr), encoding="utf-8")
             written.append(path)
@@ -317,9 +301,15 @@ class EphemeralStack:
         names = (APP_DOMAIN, AUTH_DOMAIN, S3_DOMAIN)
         return HttpProbe(resolve=dict.fromkeys(names, "127.0.0.1"), ca_file=self.ca_file)
 
-    def compose_run(self, *args: str) -> subprocess.CompletedProcess[str]:
+    def compose_run(self, *args: str, check: bool = True, timeout_s: float = 120) -> subprocess.CompletedProcess[str]:
+        """`docker compose` (this stack's files and project) with `args`, in the deployment directory."""
         return subprocess.run(
-            [*self.compose_cli().split(), *args], cwd=self.root, capture_output=True, text=True, timeout=120, check=True
+            [*self.compose.compose_command_property, *args],
+            cwd=self.root,
+            capture_output=True,
+            text=True,
+            timeout=timeout_s,
+            check=check,
         )
 
     def wait_ready(self, service: str, timeout_s: float = 60.0) -> None:
@@ -355,15 +345,6 @@ class EphemeralStack:
             " true"
         )
         return set(self.compose_run("exec", "-T", "nginx", "sh", "-c", script).stdout.split())
-
-    def exec(self, service: str, *command: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [*self.compose_cli().split(), "exec", "-T", service, *command],
-            cwd=self.root,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
 
     def how_to_reach(self) -> str:
         return "\n".join(
