@@ -36,6 +36,25 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption("--keep-stack", action="store_true", help="leave the ephemeral stack running afterwards")
     group.addoption(
+        "--resolve",
+        action="append",
+        metavar="NAME:ADDR",
+        help="--target live: connect to NAME at ADDR, keeping SNI and certificate checks (like curl --resolve)",
+    )
+    group.addoption("--ca-file", metavar="FILE", help="--target live: a CA to trust besides the system store")
+    group.addoption(
+        "--allow-writes",
+        action="store_true",
+        help="--target live: let checks that write (the S3 round trip) run; they remove what they write",
+    )
+    group.addoption(
+        "--min-cert-days",
+        type=int,
+        default=21,
+        metavar="N",
+        help="a certificate must stay valid at least N more days (default 21)",
+    )
+    group.addoption(
         "--report-dir", metavar="DIR", help="where junit.xml, report.html, summary.json go (default reports/<env>)"
     )
     group.addoption("--lobestack-env", metavar="NAME", help="the run's name in reports (default $LOBESTACK_ENV)")

@@ -1,4 +1,5 @@
-"""The live layer against a running stack: routing through Nginx over TLS to every service, and service health."""
+"""The live layer against a running stack (any target): routing, TLS, OIDC, LobeChat, S3, databases, exposure.
+The checks run concurrently once (fixtures/checks.py `live_results`); each test reports its own check."""
 
 from __future__ import annotations
 
@@ -10,5 +11,5 @@ pytestmark = pytest.mark.stack
 
 
 @pytest.mark.parametrize("check", all_checks("stack"), ids=lambda c: c.id)
-def test_check(check: Check, stack, run_check) -> None:
-    run_check(check, stack)
+def test_check(check: Check, target, live_results, run_check) -> None:
+    run_check(check, target, live_results[check.id])

@@ -59,8 +59,19 @@ def leftovers(project: str) -> dict[str, list[str]]:
     return found
 
 
+@pytest.fixture(scope="session")
+def stack_ports(docker_ready: None) -> Iterator[None]:
+    """The host's stack ports, held for the whole test session (other runs wait; see targets/compose.py)."""
+    from lobestack.targets.compose import stack_lock
+
+    with stack_lock(print, 900):
+        yield
+
+
 @pytest.fixture(scope="module")
-def healthy_stack(reference_images: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+def healthy_stack(
+    reference_images: None, stack_ports: None, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[object]:
     from lobestack.targets.compose import EphemeralStack
 
     stack = EphemeralStack.create(tmp_path_factory.mktemp("stack"), "reference")

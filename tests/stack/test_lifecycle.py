@@ -1,15 +1,23 @@
-"""A start that cannot succeed fails fast and explains itself; its logs are written with secrets masked; a stack
-left behind by an interrupted run is found by name and removed on the next start."""
+"""A start that cannot succeed fails fast and explains itself; its logs are written with secrets masked. Runs never
+harm each other: leftovers are removed only when their run is gone, never a live run's stack or a kept one."""
 
 from __future__ import annotations
 
+import socket
 import time
 from pathlib import Path
 
 import pytest
 
-from lobestack.checks.registry import Edit
-from lobestack.targets.compose import EphemeralStack, StackStartError, remove_leftovers
+from lobestack.checks.faults import Edit
+from lobestack.targets.compose import (
+    EphemeralStack,
+    StackStartError,
+    current_owner,
+    ephemeral_projects,
+    owner_alive,
+    remove_leftovers,
+)
 from tests.stack.conftest import leftovers
 
 # LobeChat that prints a secret and exits at once: it never gets healthy, and its log holds a secret to mask.
@@ -19,10 +27,20 @@ CRASHING_LOBE = Edit(
     "    image: lobehub/lobe-chat-database:v1.143.3\n"
     '    entrypoint: ["sh", "-c", "echo booting with key $$KEY_VAULTS_SECRET; exit 3"]\n',
 )
+GONE = f"{socket.gethostname()}:4194303:0"  # a pid above pid_max: a run that is certainly gone
 
 
-def test_unhealthy_service_fails_fast_with_log_tail_and_redacted_logs(reference_images: None, workdir: Path) -> None:
-    stack = EphemeralStack.create(workdir, "reference", edit=CRASHING_LOBE.apply)
+def test_owner_is_alive_only_while_its_process_runs() -> None:
+    assert owner_alive(current_owner())
+    assert not owner_alive(GONE)
+    assert owner_alive("another-host:1:1"), "a run on another host is never ours to judge"
+
+
+def test_unhealthy_service_fails_fast_with_log_tail_and_redacted_logs(
+    reference_images: None, stack_ports: None, workdir: Path
+) -> None:
+    # Owned by a run that is gone, as an interrupted run would leave it.
+    stack = EphemeralStack.create(workdir, "reference", edit=CRASHING_LOBE.apply, owner=GONE)
     secret = stack.deployment.env.get("KEY_VAULTS_SECRET")
     t0 = time.monotonic()
     with pytest.raises(StackStartError) as failure:
@@ -40,8 +58,25 @@ def test_unhealthy_service_fails_fast_with_log_tail_and_redacted_logs(reference_
         lobe_log = (workdir / "logs" / "lobe.log").read_text()
         assert "booting with key ***" in lobe_log
         assert not any(secret in p.read_text() for p in logs)
+        assert ephemeral_projects()[stack.project]["org.lobestack.owner"] == GONE
     finally:
-        # Leave it up, as an interrupted run would: the next start must find it by name and remove all of it.
+        # Left up, as an interrupted run leaves it: the next start finds it by its labels and removes all of it.
         removed = remove_leftovers(progress=lambda line: None)
     assert stack.project in removed
     assert leftovers(stack.project) == {"ps": [], "network": [], "volume": []}
+
+
+def test_a_live_runs_stack_and_a_kept_stack_are_never_removed(
+    reference_images: None, stack_ports: None, tmp_path: Path
+) -> None:
+    mine = EphemeralStack.create(tmp_path / "mine", "reference")  # owned by this (live) process
+    kept = EphemeralStack.create(tmp_path / "kept", "reference", keep=True, owner=GONE)
+    try:
+        for stack in (mine, kept):
+            stack.compose_run("create", "--no-build", "lobe-db", timeout_s=120)
+        removed = remove_leftovers(progress=lambda line: None)
+        assert mine.project not in removed and kept.project not in removed
+        assert leftovers(mine.project)["ps"] and leftovers(kept.project)["ps"]
+    finally:
+        mine.down()
+        kept.down()

@@ -1,11 +1,13 @@
-"""Every live check proves itself on a real (reference) stack: it passes on the healthy stack, fails with its
-own ID while its fault is injected into the running stack, and passes again once the fault is undone."""
+"""Every live check proves itself on a real (reference) stack: it passes on the healthy stack, fails with its own
+ID and the finding its fault names while the fault is injected into the running stack, and passes again once the
+fault is undone — with every file the fault touched back byte for byte."""
 
 from __future__ import annotations
 
 import pytest
 
 from lobestack.checks import Check, all_checks
+from tests.faults import injected, snapshot
 from tests.stack.conftest import leftovers
 
 CHECKS = all_checks("stack")
@@ -13,8 +15,11 @@ PROOFS = [pytest.param(c, i, id=f"{c.id}#{i}") for c in CHECKS for i in range(le
 
 
 @pytest.mark.parametrize("check", CHECKS, ids=lambda c: c.id)
-def test_check_has_a_fault(check: Check) -> None:
+def test_check_has_faults_that_name_their_finding(check: Check) -> None:
     assert check.faults, f"{check.id} has no fault that proves it can fail"
+    for fault in check.faults:
+        assert fault.live, f"{check.id}: {fault} is not a change to a running stack"
+        assert fault.expect, f"{check.id}: {fault} does not name the finding it expects"
 
 
 @pytest.mark.parametrize("check", CHECKS, ids=lambda c: c.id)
@@ -26,15 +31,14 @@ def test_check_passes_on_healthy_stack(check: Check, healthy_stack) -> None:
 @pytest.mark.parametrize(("check", "index"), PROOFS)
 def test_check_fails_on_its_fault(check: Check, index: int, healthy_stack) -> None:
     fault = check.faults[index]
-    for step in fault:
-        step.apply(healthy_stack)
-    try:
-        findings = check.findings(healthy_stack)
-    finally:
-        for step in reversed(fault):
-            step.revert(healthy_stack)
-    assert findings, f"{check.id} did not catch: {' + '.join(map(str, fault))}"
-    assert not check.findings(healthy_stack), f"{check.id} still fails after the fault was undone"
+    before = snapshot(healthy_stack.root)
+    with injected(healthy_stack, fault):
+        findings = [str(f) for f in check.findings(healthy_stack)]
+    assert snapshot(healthy_stack.root) == before, f"{fault} did not restore the deployment byte for byte"
+    assert findings, f"{check.id} did not catch: {fault}"
+    assert any(fault.expect in f for f in findings), f"{check.id}: no finding has {fault.expect!r}: {findings}"
+    after = [str(f) for f in check.findings(healthy_stack)]
+    assert not after, f"{check.id} still fails after the fault was undone: {after}"
 
 
 def test_healthy_start_reported_every_service(healthy_stack) -> None:

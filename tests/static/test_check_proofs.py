@@ -1,5 +1,5 @@
-"""Every check proves itself: it passes on the healthy deployment and fails, with its own ID, on each of its
-faults. A check without a fault, or one that cannot fail, fails here."""
+"""Every static check proves itself: it passes on the healthy deployment and fails, with its own ID, on each of its
+faults — and where the fault names the finding it expects, with that finding. A check without a fault fails here."""
 
 from __future__ import annotations
 
@@ -8,16 +8,17 @@ from pathlib import Path
 
 import pytest
 
-from lobestack.checks import Check, all_checks
-from lobestack.checks.registry import LAYERS
+from lobestack.checks import Check, all_checks, groups
 from lobestack.deployment import load_deployment
+from tests.faults import apply_static
 
 CHECKS = all_checks()
 PROOFS = [pytest.param(c, i, id=f"{c.id}#{i}") for c in CHECKS for i in range(len(c.faults))]
 
 
 def test_registry_is_not_empty_and_covers_every_group() -> None:
-    assert {c.group for c in CHECKS} == {g for g, layer in LAYERS.items() if layer == "static"}
+    assert {g.prefix for g in groups("static")} == {"COMPOSE", "NGINX", "ENV", "XREF"}
+    assert {c.group.prefix for c in CHECKS} == {g.prefix for g in groups("static")}
     assert len(CHECKS) >= 40
 
 
@@ -36,15 +37,17 @@ def test_check_passes_on_healthy_deployment(check: Check, healthy_dir: Path) -> 
 def test_check_fails_on_its_fault(check: Check, index: int, healthy_dir: Path, tmp_path: Path) -> None:
     broken = tmp_path / "deploy"
     shutil.copytree(healthy_dir, broken)
-    for edit in check.faults[index]:
-        edit.apply(broken)
-    findings = check.findings(load_deployment(broken))
-    assert findings, f"{check.id} did not catch its fault: {' + '.join(map(str, check.faults[index]))}"
+    fault = check.faults[index]
+    apply_static(fault, broken)
+    findings = [str(f) for f in check.findings(load_deployment(broken))]
+    assert findings, f"{check.id} did not catch its fault: {fault}"
+    if fault.expect:
+        assert any(fault.expect in f for f in findings), f"{check.id}: no finding has {fault.expect!r}: {findings}"
 
 
-def test_ids_are_unique_and_stable_looking() -> None:
+def test_ids_are_unique_and_carry_their_group_prefix() -> None:
     ids = [c.id for c in CHECKS]
     assert len(ids) == len(set(ids))
     for c in CHECKS:
-        assert c.id.split("-", 1)[0] in {"COMPOSE", "NGINX", "ENV", "XREF"}, c.id
+        assert c.id.startswith(c.group.prefix + "-"), c.id
         assert c.title and c.fix, c.id

@@ -2,34 +2,42 @@
 
 from __future__ import annotations
 
-from lobestack.checks.registry import GROUPS, all_checks
+from lobestack.checks.registry import LAYERS, all_checks, groups
 
-_GROUP_TITLES = {
-    "compose": "Compose policy",
-    "nginx": "Nginx policy",
-    "env": "Env policy",
-    "consistency": "Cross-file consistency",
-    "stack": "Stack (live: against a running stack)",
+_LAYER_TITLES = {
+    "static": "Static layer: the deployment directory (tests/static/test_check_proofs.py edits a fresh rendering)",
+    "stack": "Live layer: a running stack (tests/stack/test_live_proofs.py injects each fault into the running "
+    "reference stack and restores it byte for byte)",
+    "host": "Host layer: the server itself (testinfra)",
+    "gpu": "GPU layer: the server's NVIDIA GPU",
+    "prod": "Production layer: the public deployment from outside",
 }
 
 
 def render_catalogue() -> str:
     checks = all_checks(layer=None)
     out = [
-        "# Static checks",
+        "# Checks",
         "",
         "Generated from `src/lobestack/checks/` by `python -m lobestack catalogue`; do not edit by hand.",
-        f"{len(checks)} checks. Each fails with its ID on the faults listed and passes on a freshly rendered "
-        "deployment (static: tests/static/test_check_proofs.py) or a healthy ephemeral stack (stack: "
-        "tests/stack/test_live_proofs.py, faults injected into the running stack).",
+        f"{len(checks)} checks. Each fails with its ID and the finding named (⇒ “…”) on every fault listed, and "
+        "passes on a healthy deployment or stack. `needs`: what the target must offer, else the check is "
+        "reported skipped with the reason.",
         "",
     ]
-    for group in GROUPS:
-        out += [f"## {_GROUP_TITLES[group]}", "", "| ID | checks that | fix | proven by |", "|---|---|---|---|"]
-        for c in (c for c in checks if c.group == group):
-            proofs = "<br>".join(" + ".join(_cell(str(e)) for e in fault) for fault in c.faults)
-            out.append(f"| `{c.id}` | {_cell(c.title)} | {_cell(c.fix)} | {proofs} |")
-        out.append("")
+    for layer in LAYERS:
+        layer_groups = groups(layer)
+        if not layer_groups:
+            continue
+        out += [f"## {_LAYER_TITLES[layer]}", ""]
+        for group in layer_groups:
+            out += [f"### {group.title} (`{group.prefix}-`)", "", "| ID | checks that | fix | proven by |"]
+            out.append("|---|---|---|---|")
+            for c in sorted(group.checks, key=lambda c: c.id):
+                proofs = "<br>".join(_cell(str(f)) for f in c.faults)
+                needs = f" (needs: {', '.join(sorted(c.needs))})" if c.needs else ""
+                out.append(f"| `{c.id}` | {_cell(c.title)}{needs} | {_cell(c.fix)} | {proofs} |")
+            out.append("")
     return "\n".join(out)
 
 

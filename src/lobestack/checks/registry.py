@@ -1,25 +1,33 @@
 """The check registry: every check has a stable ID, a one-line reason, a fix hint, and the faults that prove it.
 
-A check is a function `(Deployment) -> Iterable[Finding]`; no finding means it passed. Its faults are edits of a
-healthy deployment directory on which it must fail with its own ID (tests/static/test_check_proofs.py enforces it).
+Checks live in one module per group, one package per layer (`checks/static/`, `checks/stack/`, …). A module
+declares its group once (`GROUP = Group("NGINX", layer="static", title="Nginx policy")`) and registers its checks
+with `@GROUP.check(...)`; `all_checks()` finds every module of a layer by walking its package.
+
+A check is a function `(subject) -> Iterable[Finding]`; no finding means it passed. The subject is a Deployment
+(static layer) or a Target (the live layers). Its faults (checks/faults.py) are what the project's own tests break
+on purpose: on each, the check must fail with its own ID and the finding the fault names.
 """
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from lobestack.deployment import Deployment
+from lobestack.checks.faults import Edit, Fault, SetEnv, as_fault
 
 _ID = re.compile(r"^[A-Z0-9]+(-[A-Z0-9]+)+$")
+# Layers in catalogue order; each is a package of check modules under lobestack.checks.
+LAYERS = ("static", "stack", "host", "gpu", "prod")
 
 
 @dataclass(frozen=True)
 class Finding:
-    """One problem: where it is (file:line) and what was seen."""
+    """One problem: where it is (file:line, or a URL) and what was seen."""
 
     message: str
     where: str = ""
@@ -29,118 +37,117 @@ class Finding:
 
 
 @dataclass(frozen=True)
-class SetEnv:
-    """Fault: set (or, with None, remove) keys of the deployment's .env."""
-
-    values: dict[str, str | None]
-
-    def apply(self, root: Path) -> None:
-        from lobestack.deployment.envfile import format_env_line
-
-        path = root / ".env"
-        lines = path.read_text(encoding="utf-8").splitlines()
-        pending = dict(self.values)
-        out = []
-        for line in lines:
-            key = line.split("=", 1)[0].strip() if "=" in line and not line.lstrip().startswith("#") else None
-            if key in pending:
-                value = pending.pop(key)
-                if value is not None:
-                    out.append(format_env_line(key, value))
-                continue
-            out.append(line)
-        out.extend(format_env_line(k, v) for k, v in pending.items() if v is not None)
-        path.write_text("\n".join(out) + "\n", encoding="utf-8")
-
-    def __str__(self) -> str:
-        return "; ".join(f"unset {k}" if v is None else f"{k}={v!r}" for k, v in self.values.items())
-
-
-@dataclass(frozen=True)
-class Edit:
-    """Fault: replace text in one file of the deployment (the text must be there: a stale fault fails loudly)."""
-
-    file: str
-    old: str
-    new: str
-    count: int = -1
-
-    def apply(self, root: Path) -> None:
-        path = root / self.file
-        text = path.read_text(encoding="utf-8")
-        if self.old not in text:
-            raise AssertionError(f"stale fault: {self.old!r} is not in {self.file}")
-        path.write_text(text.replace(self.old, self.new, self.count), encoding="utf-8")
-
-    def __str__(self) -> str:
-        return f"{self.file}: {self.old!r} -> {self.new!r}"
-
-
-@dataclass(frozen=True)
-class LiveFault:
-    """Fault: a change to a running stack (`apply`), undone by `revert`; `str()` says what it breaks."""
-
-    description: str
-    apply: Callable[[Any], None]
-    revert: Callable[[Any], None]
-
-    def __str__(self) -> str:
-        return self.description
-
-
-Fault = SetEnv | Edit | LiveFault
-
-
-@dataclass(frozen=True)
 class Check:
     id: str
-    group: str
+    group: Group
     title: str
     fix: str
     run: Callable[[Any], Iterable[Finding]]
-    faults: tuple[tuple[Fault, ...], ...] = field(default_factory=tuple)
+    faults: tuple[Fault, ...] = ()
+    # What the target must offer (live layers): e.g. "containers" (exec, health), "host-ports" (published ports on
+    # this host), "writes" (the check changes state). A target without one reports the check skipped, with why.
+    needs: frozenset[str] = frozenset()
 
     @property
     def layer(self) -> str:
-        return LAYERS[self.group]
+        return self.group.layer
 
-    def findings(self, subject: Deployment | Any) -> list[Finding]:
-        """Run the check on a Deployment (static layer) or a running stack (stack layer)."""
+    def findings(self, subject: Any) -> list[Finding]:
         return list(self.run(subject))
 
 
+@dataclass(frozen=True)
+class Group:
+    """A group of checks: the ID prefix its checks share, the layer it belongs to, its catalogue title."""
+
+    prefix: str
+    layer: str
+    title: str
+    checks: list[Check] = field(default_factory=list, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.layer not in LAYERS:
+            raise ValueError(f"group {self.prefix}: unknown layer {self.layer!r}")
+        if self.prefix in _GROUPS and _GROUPS[self.prefix] is not self:
+            raise ValueError(f"group {self.prefix} declared twice")
+        _GROUPS[self.prefix] = self
+
+    def check(
+        self,
+        id: str,
+        *,
+        title: str,
+        fix: str,
+        faults: Iterable[Any] = (),
+        needs: Iterable[str] = (),
+    ) -> Callable[[Callable[[Any], Iterable[Finding]]], Callable[[Any], Iterable[Finding]]]:
+        """Register a check of this group. Each fault is a Fault, one step, or a tuple of steps applied together."""
+        if not _ID.match(id) or not id.startswith(self.prefix + "-"):
+            raise ValueError(f"check id {id!r} must look like {self.prefix}-NAME")
+
+        def register(fn: Callable[[Any], Iterable[Finding]]) -> Callable[[Any], Iterable[Finding]]:
+            if id in REGISTRY:
+                raise ValueError(f"duplicate check id {id}")
+            made = Check(
+                id=id,
+                group=self,
+                title=title,
+                fix=fix,
+                run=fn,
+                faults=tuple(as_fault(f) for f in faults),
+                needs=frozenset(needs),
+            )
+            REGISTRY[id] = made
+            self.checks.append(made)
+            return fn
+
+        return register
+
+
 REGISTRY: dict[str, Check] = {}
-GROUPS = ("compose", "nginx", "env", "consistency", "stack")
-# The layer a group belongs to: static checks read a Deployment, stack checks a running stack.
-LAYERS = {"compose": "static", "nginx": "static", "env": "static", "consistency": "static", "stack": "stack"}
+_GROUPS: dict[str, Group] = {}
+_LOADED: set[str] = set()
 
 
-def check(
-    id: str, *, group: str, title: str, fix: str, faults: Iterable[Fault | tuple[Fault, ...]] = ()
-) -> Callable[[Callable[[Deployment], Iterable[Finding]]], Callable[[Deployment], Iterable[Finding]]]:
-    """Register a static check. Each fault is one edit, or a tuple of edits applied together."""
-    if not _ID.match(id):
-        raise ValueError(f"check id {id!r} must look like GROUP-NAME")
-    if group not in GROUPS:
-        raise ValueError(f"check {id}: unknown group {group!r}")
+def _load(layer: str) -> None:
+    if layer in _LOADED:
+        return
+    _LOADED.add(layer)
+    try:
+        package = importlib.import_module(f"lobestack.checks.{layer}")
+    except ModuleNotFoundError:
+        return
+    for module in pkgutil.iter_modules(package.__path__):
+        importlib.import_module(f"{package.__name__}.{module.name}")
 
-    def register(fn: Callable[[Deployment], Iterable[Finding]]) -> Callable[[Deployment], Iterable[Finding]]:
-        if id in REGISTRY:
-            raise ValueError(f"duplicate check id {id}")
-        normalised = tuple(f if isinstance(f, tuple) else (f,) for f in faults)
-        REGISTRY[id] = Check(id=id, group=group, title=title, fix=fix, run=fn, faults=normalised)
-        return fn
 
-    return register
+def groups(layer: str | None = None) -> list[Group]:
+    """The declared groups of one layer (None: all), in catalogue order."""
+    for name in LAYERS if layer is None else (layer,):
+        _load(name)
+    chosen = [g for g in _GROUPS.values() if layer is None or g.layer == layer]
+    return sorted(chosen, key=lambda g: (LAYERS.index(g.layer), _ORDER.get(g.prefix, 99), g.prefix))
 
 
 def all_checks(layer: str | None = "static") -> list[Check]:
-    """The registered checks of one layer (None: all), in catalogue order (group, then ID)."""
-    import lobestack.checks.compose_policy
-    import lobestack.checks.consistency
-    import lobestack.checks.env_policy
-    import lobestack.checks.nginx_policy
-    import lobestack.checks.stack_routing  # noqa: F401  (registration by import)
+    """The registered checks of one layer (None: all), in catalogue order (layer, group, then ID)."""
+    return [c for g in groups(layer) for c in sorted(g.checks, key=lambda c: c.id)]
 
-    chosen = [c for c in REGISTRY.values() if layer is None or c.layer == layer]
-    return sorted(chosen, key=lambda c: (GROUPS.index(c.group), c.id))
+
+# The order groups read best in the catalogue (groups not listed come after, by name).
+_ORDER = {
+    "COMPOSE": 0,
+    "NGINX": 1,
+    "ENV": 2,
+    "XREF": 3,
+    "STACK": 0,
+    "ROUTE": 1,
+    "TLS": 2,
+    "OIDC": 3,
+    "LOBE": 4,
+    "S3": 5,
+    "DB": 6,
+    "EXPOSE": 7,
+}
+
+__all__ = ["LAYERS", "Check", "Edit", "Finding", "Group", "SetEnv", "all_checks", "groups"]

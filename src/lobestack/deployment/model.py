@@ -58,11 +58,30 @@ class Deployment:
     def minio(self) -> Service | None:
         return _one([s for s in self.compose.by_image("minio/minio") if not s.one_shot])
 
+    def app_env(self, key: str) -> str:
+        """What LobeChat's container gets for `key` (its Compose environment), else the .env value."""
+        return _env_of(self.lobe, key, self.env.get(key))
+
+    def auth_env(self, key: str) -> str:
+        """What Logto's container gets for `key` (its Compose environment), else the .env value."""
+        return _env_of(self.logto, key, self.env.get(key))
+
+    def s3_env(self, key: str) -> str:
+        """What MinIO's container gets for `key` (its Compose environment), else the .env value."""
+        return _env_of(self.minio, key, self.env.get(key))
+
     def origin(self, key: str) -> Origin | None:
         return Origin.of(self.env.get(key))
 
     def secret_values(self) -> list[str]:
         return self.env.secret_values()
+
+
+def _env_of(service: Service | None, key: str, default: str) -> str:
+    if service is None:
+        return default
+    value = service.environment.get(key)
+    return default if value is None else str(value)
 
 
 def _one(services: list[Service]) -> Service | None:

@@ -42,8 +42,21 @@ class HttpProbe:
 
     def get(self, url: str, *, follow: int = 0, headers: dict[str, str] | None = None) -> Response:
         """GET `url`; follow up to `follow` redirects. Raises ProbeError when no HTTP answer comes back."""
+        return self.request("GET", url, follow=follow, headers=headers)
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: dict[str, str] | None = None,
+        body: bytes | None = None,
+        follow: int = 0,
+    ) -> Response:
+        """One request (redirects followed with GET, up to `follow`). Raises ProbeError when no answer comes back."""
         for _ in range(follow + 1):
-            response = self._once(url, headers or {})
+            response = self._once(url, headers or {}, method, body)
+            method, body = "GET", None
             location = response.header("location")
             if follow and 300 <= response.status < 400 and location:
                 url = urljoin(url, location)
@@ -52,7 +65,7 @@ class HttpProbe:
             return response
         return response
 
-    def _once(self, url: str, headers: dict[str, str]) -> Response:
+    def _once(self, url: str, headers: dict[str, str], method: str = "GET", body: bytes | None = None) -> Response:
         parts = urlsplit(url)
         host = parts.hostname or ""
         port = parts.port or (443 if parts.scheme == "https" else 80)
@@ -76,7 +89,12 @@ class HttpProbe:
                 pool = urllib3.HTTPConnectionPool(address, port, timeout=self.timeout, retries=False)
             with pool:
                 raw = pool.urlopen(
-                    "GET", path, headers={"Host": host_header, **headers}, redirect=False, preload_content=True
+                    method,
+                    path,
+                    body=body,
+                    headers={"Host": host_header, **headers},
+                    redirect=False,
+                    preload_content=True,
                 )
         except urllib3.exceptions.SSLError as exc:
             raise ProbeError(f"TLS to {host}:{port} failed: {_reason(exc)}") from None

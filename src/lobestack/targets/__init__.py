@@ -1,1 +1,20 @@
-"""Where the stack under test comes from: an ephemeral one in testcontainers (compose), or a live deployment."""
+"""Where the stack under test comes from. Targets are a small registry of names to modules, each behind one
+interface (targets/target.py: how to reach a name, what the target can do), as testinfra does with its backends:
+a new target (ssh, …) is one module and one line here, not another branch in the fixtures.
+
+- `compose`: an ephemeral stack in testcontainers, rendered now (targets/compose.py);
+- `live`: an existing deployment at its public URLs (targets/live.py)."""
+
+from __future__ import annotations
+
+import importlib
+
+TARGETS = {
+    "compose": "lobestack.targets.compose:EphemeralStack",
+    "live": "lobestack.targets.live:LiveTarget",
+}
+
+
+def target_class(name: str) -> type:
+    module, _, attr = TARGETS[name].partition(":")
+    return getattr(importlib.import_module(module), attr)

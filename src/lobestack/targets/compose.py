@@ -2,31 +2,43 @@
 testcontainers' DockerCompose, watched until every service is healthy (with progress, failing fast), and always
 torn down with its volumes.
 
-Ryuk (testcontainers' reaper) cannot be pulled on a registry-less machine, so it is disabled and cleanup is ours:
-every ephemeral project is named `lobestack-ephemeral-<id>`, and leftovers of an interrupted run are removed by
-that name on the next start."""
+Runs never harm each other:
+- every container, network and volume of a run carries its owner (`org.lobestack.owner`: host, pid and the pid's
+  start time, so a reused pid is not mistaken for the owner) and whether it is kept (`org.lobestack.keep`);
+  leftovers are removed only when their owner is gone and they were not kept on purpose;
+- one stack at a time per host holds the stack's ports (443, 8443, the published 127.0.0.1 ports): a second run
+  waits for the first (bounded, one line naming it); a kept stack makes the next run stop at once, naming the
+  command that removes it.
+
+Ryuk (testcontainers' reaper) cannot be pulled on a registry-less machine, so it is disabled and cleanup is ours."""
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import re
 import secrets
 import shlex
 import shutil
+import socket
 import subprocess
-import threading
+import tempfile
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import yaml
+
 from lobestack.deployment import Deployment, load_deployment
+from lobestack.errors import BadInput
 from lobestack.probes.http import HttpProbe
 from lobestack.render.bundle import bundle_dir
 from lobestack.render.ephemeral import APP_DOMAIN, AUTH_DOMAIN, S3_DOMAIN, render_ephemeral
 from lobestack.report.redaction import Redactor
 from lobestack.targets import pki
+from lobestack.targets.target import CONTAINERS, HOST_PORTS, WRITES, ServiceState, Target, TargetOptions
 
 os.environ.setdefault("TESTCONTAINERS_RYUK_DISABLED", "true")
 os.environ.setdefault("TESTCONTAINERS_CONNECTION_MODE", "docker_host")
@@ -34,9 +46,35 @@ os.environ.setdefault("TESTCONTAINERS_CONNECTION_MODE", "docker_host")
 from testcontainers.compose import DockerCompose  # (imported after the settings above)
 
 PROJECT_PREFIX = "lobestack-ephemeral-"
+WORKDIR_PREFIX = "lobestack-stack-"
 CERT_DIR_IN_NGINX = "/etc/lobestack/certs"
 TEST_USER = "tester"
 IMAGE_SETS = ("official", "reference")
+OWNER_LABEL, KEEP_LABEL, WORKDIR_LABEL = "org.lobestack.owner", "org.lobestack.keep", "org.lobestack.workdir"
+RUN_OVERRIDE = "docker-compose.run.yml"
+FAST_HEALTH_INTERVAL_S = 1
+LOCK_FILE = Path(tempfile.gettempdir()) / "lobestack-stack.lock"
+
+
+def lock_timeout_s() -> float:
+    return _env_seconds("LOBESTACK_STACK_LOCK_TIMEOUT", 900)
+
+
+def start_timeout_s() -> float:
+    return _env_seconds("LOBESTACK_STACK_TIMEOUT", 240)
+
+
+def _env_seconds(name: str, default: float) -> float:
+    raw = os.environ.get(name, "")
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1
+    if value <= 0:
+        raise BadInput(f"{name}={raw!r}: expected a positive number of seconds")
+    return value
 
 
 class StackStartError(Exception):
@@ -52,36 +90,130 @@ class StackStartError(Exception):
         super().__init__(text)
 
 
-@dataclass(frozen=True)
-class ServiceState:
-    name: str
-    state: str
-    health: str
-    exit_code: int | None
-    one_shot: bool
-    has_healthcheck: bool = True
+# --- owners: which run a stack belongs to, and whether that run is still alive ---------------------------------------
 
-    @property
-    def ready(self) -> bool:
-        if self.one_shot:
-            return self.state == "exited" and self.exit_code == 0
-        return self.state == "running" and (self.health == "healthy" or not self.has_healthcheck)
 
-    @property
-    def failed(self) -> str | None:
-        """Why this service can no longer become ready, or None."""
-        if self.state == "restarting":
-            return f"keeps restarting (last exit code {self.exit_code})"
-        if self.state in ("exited", "dead") and not (self.one_shot and self.exit_code == 0):
-            return f"exited with code {self.exit_code}"
-        if self.health == "unhealthy":
-            return "is unhealthy"
+def _start_ticks(pid: int) -> str | None:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
         return None
+    return fields[19]  # starttime, in clock ticks since boot
 
-    def describe(self) -> str:
-        if self.one_shot and self.state == "exited":
-            return f"completed (exit {self.exit_code})"
-        return self.health or self.state
+
+def current_owner() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{_start_ticks(os.getpid())}"
+
+
+def owner_alive(owner: str) -> bool:
+    """Is the run that wrote `owner` still running? A run on another host is assumed alive (never ours to judge)."""
+    host, _, rest = owner.partition(":")
+    pid, _, ticks = rest.partition(":")
+    if host != socket.gethostname():
+        return True
+    return pid.isdigit() and _start_ticks(int(pid)) == ticks
+
+
+def _docker(*args: str, timeout_s: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["docker", *args], capture_output=True, text=True, timeout=timeout_s)
+
+
+def ephemeral_projects() -> dict[str, dict[str, str]]:
+    """Every ephemeral project Docker still has (containers, networks or volumes): project -> its lobestack labels."""
+    projects: dict[str, dict[str, str]] = {}
+    fmt = "{{json .Labels}}"
+    for kind in (["ps", "-a"], ["network", "ls"], ["volume", "ls"]):
+        result = _docker(*kind, "--filter", "label=com.docker.compose.project", "--format", fmt)
+        for line in result.stdout.splitlines():
+            labels = _labels(line)
+            project = labels.get("com.docker.compose.project", "")
+            if project.startswith(PROJECT_PREFIX):
+                known = projects.setdefault(project, {})
+                for key in (OWNER_LABEL, KEEP_LABEL, WORKDIR_LABEL):
+                    if labels.get(key):
+                        known[key] = labels[key]
+    return projects
+
+
+def _labels(line: str) -> dict[str, str]:
+    """`docker ps` prints labels as "a=b,c=d"; `network/volume ls` the same; JSON-quoted by the format."""
+    try:
+        text = json.loads(line)
+    except json.JSONDecodeError:
+        return {}
+    if isinstance(text, dict):
+        return {str(k): str(v) for k, v in text.items()}
+    return dict(part.split("=", 1) for part in str(text).split(",") if "=" in part)
+
+
+def remove_project(project: str, workdir: str | None = None) -> None:
+    _docker("compose", "-p", project, "down", "--volumes", "--remove-orphans", "--timeout", "5", timeout_s=180)
+    if workdir and Path(workdir).name.startswith(WORKDIR_PREFIX):
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def remove_leftovers(progress: Callable[[str], None] = print) -> list[str]:
+    """Remove what interrupted runs left: stacks whose owner is gone and that were not kept on purpose, and orphaned
+    work directories (they hold .env files and TLS keys). Never touches a live run's stack or a kept one."""
+    removed = []
+    for project, labels in sorted(ephemeral_projects().items()):
+        owner = labels.get(OWNER_LABEL, "")
+        if labels.get(KEEP_LABEL) == "1" or (owner and owner_alive(owner)):
+            continue
+        progress(f"  removing leftover stack {project} (its run {owner or '(unknown)'} is gone)")
+        remove_project(project, labels.get(WORKDIR_LABEL))
+        removed.append(project)
+    kept_dirs = {labels.get(WORKDIR_LABEL) for labels in ephemeral_projects().values()}
+    for path in Path(tempfile.gettempdir()).glob(WORKDIR_PREFIX + "*"):
+        owner_file = path / "owner"
+        owner = owner_file.read_text().strip() if owner_file.exists() else ""
+        if str(path) not in kept_dirs and owner and not owner_alive(owner):
+            shutil.rmtree(path, ignore_errors=True)
+    return removed
+
+
+def kept_stacks() -> list[str]:
+    return sorted(p for p, labels in ephemeral_projects().items() if labels.get(KEEP_LABEL) == "1")
+
+
+def make_workdir() -> Path:
+    """A private (0700) work directory for one run, owned by this process: removed at the end of the run, or by the
+    next run once this one is gone."""
+    path = Path(tempfile.mkdtemp(prefix=WORKDIR_PREFIX))
+    (path / "owner").write_text(current_owner() + "\n")
+    return path
+
+
+@contextlib.contextmanager
+def stack_lock(progress: Callable[[str], None], timeout_s: float) -> Iterator[None]:
+    """One ephemeral stack per host at a time (it binds 443, 8443 and the published ports): wait, bounded, for the
+    run that holds them, saying which."""
+    with LOCK_FILE.open("a+") as handle:
+        deadline = time.monotonic() + timeout_s
+        said = False
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if not said:
+                    handle.seek(0)
+                    holder = handle.read().strip() or "another run"
+                    progress(f"waiting (up to {timeout_s:.0f} s) for {holder} to release the stack's ports")
+                    said = True
+                if time.monotonic() > deadline:
+                    raise StackStartError("lock", f"another run held the stack's ports for {timeout_s:.0f} s") from None
+                time.sleep(0.5)
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"run {current_owner()} in {os.getcwd()}\n")
+        handle.flush()
+        try:
+            yield
+        finally:
+            handle.seek(0)
+            handle.truncate()
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def host_gateway_ip() -> str:
@@ -93,45 +225,36 @@ def host_gateway_ip() -> str:
     return match.group(1)
 
 
-def remove_leftovers(progress: Callable[[str], None] = print) -> list[str]:
-    """`down --volumes` every ephemeral project still present (containers, networks or volumes)."""
-    projects: set[str] = set()
-    label = '{{.Label "com.docker.compose.project"}}'
-    for kind in (["ps", "-a"], ["network", "ls"], ["volume", "ls"]):
-        result = subprocess.run(
-            ["docker", *kind, "--filter", "label=com.docker.compose.project", "--format", label],
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-        projects |= {p for p in result.stdout.split() if p.startswith(PROJECT_PREFIX)}
-    for project in sorted(projects):
-        progress(f"  removing leftover stack {project}")
-        subprocess.run(
-            ["docker", "compose", "-p", project, "down", "--volumes", "--remove-orphans", "--timeout", "5"],
-            capture_output=True,
-            timeout=180,
-        )
-    return sorted(projects)
+def standins_dir() -> Path:
+    return bundle_dir() / "reference"
 
 
-class EphemeralStack:
+class EphemeralStack(Target):
     """One ephemeral stack: its deployment directory, its Compose project, its lifecycle."""
 
-    def __init__(self, root: Path, images: str, *, progress: Callable[[str], None] = print) -> None:
+    name = "compose"
+    capabilities = frozenset({CONTAINERS, HOST_PORTS, WRITES})
+
+    def __init__(self, root: Path, images: str, *, progress: Callable[[str], None] = print, keep: bool = False) -> None:
         if images not in IMAGE_SETS:
-            raise ValueError(f"unknown image set {images!r}")
+            raise BadInput(f"unknown image set {images!r} (one of {', '.join(IMAGE_SETS)})")
         self.root = root
         self.images = images
         self.progress = progress
+        self.keep = keep
         self.deployment: Deployment = load_deployment(root)
         self.project = self.deployment.env.get("COMPOSE_PROJECT_NAME")
+        self.run_id = self.project.removeprefix(PROJECT_PREFIX)
         files = ["docker-compose.yml", "docker-compose.ephemeral.yml"]
         if images == "reference":
             files.append("docker-compose.reference.yml")
+        if (root / RUN_OVERRIDE).exists():
+            files.append(RUN_OVERRIDE)
         self.compose = DockerCompose(context=str(root), compose_file_name=files, wait=False, pull=False)
         self.redactor = Redactor(self.deployment.secret_values())
         self.durations: dict[str, float] = {}
+        self._up: subprocess.Popen[str] | None = None
+        self._gateway = ""
 
     # --- creation -------------------------------------------------------------------------------------------------
     @classmethod
@@ -142,14 +265,17 @@ class EphemeralStack:
         *,
         progress: Callable[[str], None] = print,
         edit: Callable[[Path], None] | None = None,
+        keep: bool = False,
+        owner: str | None = None,
     ) -> EphemeralStack:
         """Render a deployment directory for the test names with a per-run CA; `edit` may break it on purpose."""
         root = workdir / "deploy"
         pki_dir = workdir / "pki"
-        pki.issue(root / "certs", [APP_DOMAIN, AUTH_DOMAIN, S3_DOMAIN], pki_dir / "ca.pem")
+        pki.issue(root / "certs", [APP_DOMAIN, AUTH_DOMAIN, S3_DOMAIN], pki_dir / "ca.pem", pki_dir / "ca-key.pem")
+        gateway = host_gateway_ip()
         render_ephemeral(
             root,
-            listen_addresses=("127.0.0.1", host_gateway_ip()),
+            listen_addresses=("127.0.0.1", gateway),
             cert_dir=CERT_DIR_IN_NGINX,
             extra_ca=pki_dir / "ca.pem",
             project_name=PROJECT_PREFIX + secrets.token_hex(4),
@@ -162,16 +288,76 @@ class EphemeralStack:
         shutil.copyfile(
             bundle_dir() / "ephemeral" / "docker-compose.ephemeral.yml", root / "docker-compose.ephemeral.yml"
         )
-        shutil.copyfile(
-            bundle_dir() / "reference" / "docker-compose.reference.yml", root / "docker-compose.reference.yml"
-        )
+        shutil.copyfile(standins_dir() / "docker-compose.reference.yml", root / "docker-compose.reference.yml")
         if edit is not None:
             edit(root)
-        return cls(root, images, progress=progress)
+        write_run_override(root, keep=keep, workdir=workdir, owner=owner or current_owner())
+        stack = cls(root, images, progress=progress, keep=keep)
+        stack._gateway = gateway
+        return stack
+
+    @classmethod
+    def open(cls, options: TargetOptions, progress: Callable[[str], None]) -> EphemeralStack:
+        if options.deployment is not None:
+            raise BadInput(
+                "--deployment and --target compose exclude each other: the ephemeral stack renders "
+                "its own deployment (fresh secrets, test names, a per-run CA)"
+            )
+        if options.images not in IMAGE_SETS:
+            raise BadInput(f"unknown image set {options.images!r} (one of {', '.join(IMAGE_SETS)})")
+        return cls.create(make_workdir(), options.images, progress=progress, keep=options.keep)
+
+    @property
+    def label(self) -> str:
+        standins = " (STAND-INS for LobeChat, Logto and MinIO)" if self.images == "reference" else ""
+        return f"ephemeral stack {self.project}, images={self.images}{standins}"
+
+    @property
+    def workdir(self) -> Path:
+        return self.root.parent
+
+    def start(self, progress: Callable[[str], None], timeout_s: float) -> None:
+        """Wait for the host's stack ports (bounded), remove what dead runs left, build images, start."""
+        from lobestack.targets.images import ensure_images
+
+        kept = kept_stacks()
+        if kept:
+            raise StackStartError(
+                "lock",
+                f"a kept stack holds the stack's ports: {', '.join(kept)}; remove it with "
+                f"`python -m lobestack down {kept[0]}`",
+            )
+        self._lock = contextlib.ExitStack()
+        self._lock.enter_context(stack_lock(progress, lock_timeout_s()))
+        remove_leftovers(progress)
+        if self.images == "reference":
+            progress("reference images (built locally; stand-ins for LobeChat, Logto, MinIO):")
+            ensure_images(progress=progress)
+        self.up(timeout_s=timeout_s)
+
+    def finish(self, progress: Callable[[str], None], *, failed: bool, log_dir: Path) -> None:
+        try:
+            if failed:
+                written = self.write_logs(log_dir)
+                progress(f"stack logs: {len(written)} files in {log_dir}")
+        finally:
+            if self.keep:
+                progress(self.how_to_reach())
+            else:
+                self.down()
+                shutil.rmtree(self.workdir, ignore_errors=True)
+            lock = getattr(self, "_lock", None)
+            if lock is not None:
+                lock.close()
 
     @property
     def ca_file(self) -> Path:
         return self.root / "ca" / "extra-ca.pem"
+
+    @property
+    def ca(self) -> pki.CertificateAuthority:
+        pki_dir = self.root.parent / "pki"
+        return pki.CertificateAuthority.load(pki_dir / "ca.pem", pki_dir / "ca-key.pem")
 
     @property
     def expected_services(self) -> list[str]:
@@ -183,23 +369,21 @@ class EphemeralStack:
         return shlex.join(self.compose.compose_command_property)
 
     # --- lifecycle ------------------------------------------------------------------------------------------------
-    def up(self, timeout_s: float = 240.0, poll_s: float = 1.0) -> dict[str, float]:
+    def up(self, timeout_s: float = 240.0, poll_s: float = 0.5) -> dict[str, float]:
         """Start and wait until every service is ready; raise StackStartError as soon as one cannot be."""
         t0 = time.monotonic()
         self.progress(
             f"stack {self.project}: starting {len(self.expected_services)} services "
             f"(images={self.images}, deadline {timeout_s:.0f} s)"
         )
-        up_error: list[BaseException] = []
-
-        def run_up() -> None:
-            try:
-                self.compose.start()
-            except BaseException as exc:  # reported by the watcher below
-                up_error.append(exc)
-
-        thread = threading.Thread(target=run_up, name="compose-up", daemon=True)
-        thread.start()
+        self._up = subprocess.Popen(
+            [*self.compose.compose_command_property, "up", "-d", "--no-build"],
+            cwd=self.root,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,  # a Ctrl-C of the terminal reaches pytest, which tears down in order
+        )
         seen: dict[str, str] = {}
         while True:
             states = {s.name: s for s in self.services()}
@@ -214,16 +398,19 @@ class EphemeralStack:
                     self.durations[name] = elapsed
                 if state is not None and state.failed:
                     raise StackStartError(name, state.failed, self._health_output(name), self.log_tail(name))
-            if up_error and not thread.is_alive():
+            returncode = self._up.poll()
+            if returncode not in (None, 0):
                 stuck = next((n for n in self.expected_services if n not in self.durations), "compose")
+                stderr = self._up.stderr.read() if self._up.stderr else ""
                 raise StackStartError(
                     stuck,
-                    f"`docker compose up` failed: {_stderr(up_error[0])}",
+                    f"`docker compose up` failed: {_last_line(stderr)}",
                     self._health_output(stuck),
                     self.log_tail(stuck),
                 )
-            if not thread.is_alive() and all(n in self.durations for n in self.expected_services):
+            if returncode == 0 and all(n in self.durations for n in self.expected_services):
                 self.progress(f"stack {self.project}: all healthy in {elapsed:.1f} s")
+                self._up = None
                 return self.durations
             if elapsed > timeout_s:
                 waiting = [n for n in self.expected_services if n not in self.durations]
@@ -237,8 +424,15 @@ class EphemeralStack:
             time.sleep(poll_s)
 
     def down(self) -> None:
+        """Stop a start still in flight, then remove containers, networks and volumes (bounded)."""
+        if self._up is not None and self._up.poll() is None:
+            self._up.terminate()
+            try:
+                self._up.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._up.kill()
         self.progress(f"stack {self.project}: removing containers, network and volumes")
-        self.compose.stop(down=True)
+        self.compose_run("down", "--volumes", "--remove-orphans", "--timeout", "5", check=False, timeout_s=180)
 
     # --- facts ----------------------------------------------------------------------------------------------------
     def services(self) -> list[ServiceState]:
@@ -262,6 +456,23 @@ class EphemeralStack:
             for c in containers
         ]
 
+    def exec(self, service: str, argv: list[str], timeout_s: float = 15) -> subprocess.CompletedProcess[str]:
+        return self.compose_run("exec", "-T", service, *argv, check=False, timeout_s=timeout_s)
+
+    def published(self, service: str, container_port: int) -> tuple[str, int]:
+        for binding in self.deployment.compose.services[service].ports:
+            if binding.container_port == container_port and binding.host_port:
+                return ("127.0.0.1" if binding.host_ip in ("", "0.0.0.0") else binding.host_ip), binding.host_port
+        raise KeyError(f"{service} publishes no port for {container_port}")
+
+    def address(self, host: str) -> str:
+        return "127.0.0.1"
+
+    def exposure_addresses(self) -> list[str]:
+        # The only non-loopback address of this host the test may knock on: Docker's own bridge, where the stack's
+        # containers reach the host. (A host's other addresses are judged by the prod layer, from outside.)
+        return [self._gateway or host_gateway_ip()]
+
     def _container_id(self, service: str) -> str | None:
         result = self.compose_run("ps", "-a", "-q", service, check=False)
         return result.stdout.split()[0] if result.stdout.split() else None
@@ -270,9 +481,7 @@ class EphemeralStack:
         cid = self._container_id(service)
         if not cid:
             return ""
-        result = subprocess.run(
-            ["docker", "inspect", "--format", "{{json .State.Health}}", cid], capture_output=True, text=True, timeout=30
-        )
+        result = _docker("inspect", "--format", "{{json .State.Health}}", cid, timeout_s=30)
         try:
             health = json.loads(result.stdout or "null")
         except json.JSONDecodeError:
@@ -280,8 +489,11 @@ class EphemeralStack:
         log = (health or {}).get("Log") or []
         return self.redactor(log[-1].get("Output", "")) if log else ""
 
-    def log_tail(self, service: str, lines: int = 30) -> str:
-        result = self.compose_run("logs", "--no-color", "--tail", str(lines), service, check=False)
+    def log_tail(self, service: str, lines: int = 30, since: str | None = None) -> str:
+        args = ["logs", "--no-color", "--tail", str(lines)]
+        if since:
+            args += ["--since", since]
+        result = self.compose_run(*args, service, check=False)
         return self.redactor(result.stdout + result.stderr)
 
     def write_logs(self, log_dir: Path) -> list[Path]:
@@ -312,17 +524,21 @@ class EphemeralStack:
             check=check,
         )
 
-    def wait_ready(self, service: str, timeout_s: float = 60.0) -> None:
-        """Wait (bounded) until one service is ready again, e.g. after a fault was undone."""
+    def wait_ready(self, *services: str, timeout_s: float = 90.0) -> None:
+        """Wait (bounded) until these services are ready again, e.g. after a fault was undone."""
         deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            state = next((s for s in self.services() if s.name == service), None)
-            if state is not None and state.ready:
+        pending = set(services)
+        while pending:
+            states = {s.name: s for s in self.services()}
+            pending = {n for n in pending if not (n in states and states[n].ready)}
+            if not pending:
                 return
+            if time.monotonic() > deadline:
+                name = sorted(pending)[0]
+                raise StackStartError(
+                    name, f"not ready {timeout_s:.0f} s after recovery", self._health_output(name), self.log_tail(name)
+                )
             time.sleep(0.5)
-        raise StackStartError(
-            service, f"not ready {timeout_s:.0f} s after recovery", self._health_output(service), self.log_tail(service)
-        )
 
     def reload_nginx(self, timeout_s: float = 10.0) -> None:
         """Reload the site configs and wait (bounded) until every worker of the old configuration has gone."""
@@ -352,15 +568,54 @@ class EphemeralStack:
                 f"stack kept: project {self.project}, deployment {self.root}",
                 f"  reach it:  curl --resolve {APP_DOMAIN}:443:127.0.0.1 --cacert {self.ca_file} https://{APP_DOMAIN}/",
                 f"  (also {AUTH_DOMAIN}, {AUTH_DOMAIN}:8443 for the console, {S3_DOMAIN}; same --resolve/--cacert)",
-                f"  remove it: cd {self.root} && {self.compose_cli()} down --volumes",
-                f"         or: docker compose -p {self.project} down --volumes",
+                f"  check it:  pytest suites/stack --target live --deployment {self.root} --ca-file {self.ca_file} "
+                + " ".join(f"--resolve {n}:127.0.0.1" for n in (APP_DOMAIN, AUTH_DOMAIN, S3_DOMAIN)),
+                f"  remove it: python -m lobestack down {self.project}",
             ]
         )
 
 
-def _stderr(exc: BaseException) -> str:
-    stderr = getattr(exc, "stderr", None)
-    if isinstance(stderr, bytes):
-        stderr = stderr.decode(errors="replace")
-    text = (stderr or str(exc)).strip().splitlines()
-    return text[-1] if text else type(exc).__name__
+def write_run_override(root: Path, *, keep: bool, workdir: Path, owner: str) -> None:
+    """This run's own Compose override: owner labels on every container, network and volume, and health polled
+    every second (the production healthcheck commands unchanged; retries scaled so a service gets as long as in
+    production before it counts as unhealthy)."""
+    deployment = load_deployment(root)
+    labels = {OWNER_LABEL: owner, KEEP_LABEL: "1" if keep else "0", WORKDIR_LABEL: str(workdir)}
+    services: dict[str, dict] = {}
+    for name, service in deployment.compose.services.items():
+        entry: dict = {"labels": dict(labels)}
+        health = service.spec.get("healthcheck") or {}
+        if health.get("test") and not health.get("disable"):
+            interval = _seconds(str(health.get("interval", "30s")))
+            retries = int(health.get("retries", 3))
+            entry["healthcheck"] = {
+                "interval": f"{FAST_HEALTH_INTERVAL_S}s",
+                "retries": max(retries, round(retries * interval / FAST_HEALTH_INTERVAL_S)),
+            }
+        services[name] = entry
+    services["nginx"] = {"labels": dict(labels)}
+    raw = deployment.compose.data
+    override = {
+        "services": services,
+        "networks": {name: {"labels": dict(labels)} for name in (raw.get("networks") or {"default": {}})},
+        "volumes": {name: {"labels": dict(labels)} for name in (raw.get("volumes") or {})},
+    }
+    if "default" not in override["networks"]:
+        override["networks"]["default"] = {"labels": dict(labels)}
+    (root / RUN_OVERRIDE).write_text(
+        "# This run's labels (owner, keep) and faster health polling; written by lobestack.\n"
+        + yaml.safe_dump(override, sort_keys=False),
+        encoding="utf-8",
+    )
+
+
+def _seconds(text: str) -> float:
+    total = 0.0
+    for number, unit in re.findall(r"(\d+(?:\.\d+)?)(ms|us|h|m|s)", text):
+        total += float(number) * {"h": 3600, "m": 60, "s": 1, "ms": 0.001, "us": 1e-6}[unit]
+    return total or 30.0
+
+
+def _last_line(text: str) -> str:
+    lines = text.strip().splitlines()
+    return lines[-1] if lines else "(no output)"

@@ -6,8 +6,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from lobestack.checks.registry import Edit, Finding, check
+from lobestack.checks.faults import Edit
+from lobestack.checks.registry import Finding, Group
 from lobestack.deployment import Deployment
+
+GROUP = Group("COMPOSE", layer="static", title="Compose policy")
 
 COMPOSE = "docker-compose.yml"
 MINIO_NEWEST = "RELEASE.2025-04-22T22-12-26Z"
@@ -18,9 +21,8 @@ def _long_running(d: Deployment):
     return [s for s in d.compose.services.values() if not s.one_shot]
 
 
-@check(
+@GROUP.check(
     "COMPOSE-IMAGE-PINNED",
-    group="compose",
     title="every image names an explicit version (a tag other than latest, or a digest)",
     fix="pin each image to a release tag (e.g. lobehub/lobe-chat-database:v1.143.3); an unpinned LobeChat once "
     "dropped its login UI on a routine pull",
@@ -41,12 +43,11 @@ def image_pinned(d: Deployment) -> Iterator[Finding]:
             yield Finding(f"service {s.name} image {s.image!r} is not pinned", d.compose.where(s, "image"))
 
 
-@check(
+@GROUP.check(
     "COMPOSE-MINIO-RELEASE",
-    group="compose",
     title=f"MinIO is a RELEASE tag not newer than {MINIO_NEWEST}",
     fix=f"use minio/minio:{MINIO_NEWEST}: later community builds removed most of the console",
-    faults=[Edit(COMPOSE, f"minio/minio:{MINIO_NEWEST}", "minio/minio:RELEASE.2025-05-24T17-08-30Z")],
+    faults=[Edit(COMPOSE, f"minio/minio:{MINIO_NEWEST}", "minio/minio:RELEASE.2025-05-24T17-08-30Z", count=2)],
 )
 def minio_release(d: Deployment) -> Iterator[Finding]:
     for s in d.compose.by_image("minio/minio"):
@@ -57,9 +58,8 @@ def minio_release(d: Deployment) -> Iterator[Finding]:
             yield Finding(f"service {s.name} runs {tag}, newer than {MINIO_NEWEST}", d.compose.where(s, "image"))
 
 
-@check(
+@GROUP.check(
     "COMPOSE-LOBE-1X",
-    group="compose",
     title="LobeChat is the server-database edition on a pinned 1.x (NextAuth) release",
     fix="use lobehub/lobe-chat-database:v1.x.y; 2.x (lobehub/lobehub) replaced NextAuth with Better Auth and moved "
     "the Logto callback to /api/auth/oauth2/callback/logto",
@@ -81,9 +81,8 @@ def lobe_1x(d: Deployment) -> Iterator[Finding]:
         yield Finding(f"service {s.name} runs {s.image!r}, not a 1.x release", d.compose.where(s, "image"))
 
 
-@check(
+@GROUP.check(
     "COMPOSE-PORTS-LOOPBACK",
-    group="compose",
     title="every published port is bound to 127.0.0.1 (only Nginx faces the network)",
     fix='publish as "127.0.0.1:HOST:CONTAINER"; a bare "HOST:CONTAINER" listens on 0.0.0.0 and bypasses '
     "the host firewall through Docker's own iptables rules",
@@ -103,9 +102,8 @@ def ports_loopback(d: Deployment) -> Iterator[Finding]:
                 )
 
 
-@check(
+@GROUP.check(
     "COMPOSE-HEALTHCHECK",
-    group="compose",
     title="every long-running service has a healthcheck",
     fix="add a healthcheck (pg_isready, `mc ready local`, Logto /api/status, LobeChat /api/auth/providers) so "
     "depends_on can wait for it and `docker compose ps` tells the truth",
@@ -118,9 +116,8 @@ def healthcheck(d: Deployment) -> Iterator[Finding]:
             yield Finding(f"service {s.name} has no healthcheck", d.compose.where(s))
 
 
-@check(
+@GROUP.check(
     "COMPOSE-DEPENDS-HEALTHY",
-    group="compose",
     title="depends_on waits for health (or for a one-shot job's success), not just for a start",
     fix="use `condition: service_healthy` (service_completed_successfully for minio-init)",
     faults=[
@@ -143,9 +140,8 @@ def depends_healthy(d: Deployment) -> Iterator[Finding]:
                 )
 
 
-@check(
+@GROUP.check(
     "COMPOSE-RESTART",
-    group="compose",
     title="every long-running service restarts after a crash or reboot",
     fix="set `restart: unless-stopped`",
     faults=[
@@ -167,9 +163,8 @@ def restart(d: Deployment) -> Iterator[Finding]:
             yield Finding(f"service {s.name} has restart {s.restart or '(none)'}", d.compose.where(s))
 
 
-@check(
+@GROUP.check(
     "COMPOSE-INIT",
-    group="compose",
     title="every service runs with `init: true` (signals reach the process; no 10 s stop timeout)",
     fix="add `init: true` to the service",
     faults=[
@@ -186,9 +181,8 @@ def init(d: Deployment) -> Iterator[Finding]:
             yield Finding(f"service {s.name} has no `init: true`", d.compose.where(s))
 
 
-@check(
+@GROUP.check(
     "COMPOSE-ISOLATION",
-    group="compose",
     title="no service is privileged, on the host network or PID namespace, or holds the Docker socket",
     fix="remove privileged / network_mode: host / pid: host / the docker.sock mount; no service here needs them",
     faults=[
@@ -220,9 +214,8 @@ def isolation(d: Deployment) -> Iterator[Finding]:
             yield Finding(f"service {s.name} adds capabilities {caps}", d.compose.where(s, "cap_add"))
 
 
-@check(
+@GROUP.check(
     "COMPOSE-PGVECTOR",
-    group="compose",
     title="LobeChat's database image ships pgvector",
     fix="use pgvector/pgvector:<ver>-pg<major> for the LobeChat database; without it the migration fails with "
     '`extension "vector" is not available`',
@@ -245,9 +238,8 @@ def pgvector(d: Deployment) -> Iterator[Finding]:
         )
 
 
-@check(
+@GROUP.check(
     "COMPOSE-LOGTO-START",
-    group="compose",
     title="Logto seeds its database and deploys the alterations of its own release before it starts",
     fix='entrypoint: sh -c "npm run cli db seed -- --swe && npm run alteration deploy <image tag> && npm start"; '
     'an image bump without it stops core with "Undeployed database alterations found"',
@@ -273,9 +265,8 @@ def logto_start(d: Deployment) -> Iterator[Finding]:
         yield Finding(f"service {s.name} deploys alterations for {match.group(1)} but runs image tag {tag}", where)
 
 
-@check(
+@GROUP.check(
     "COMPOSE-TRUST-PROXY",
-    group="compose",
     title="Logto trusts the proxy's X-Forwarded-* headers (TRUST_PROXY_HEADER=1)",
     fix='set TRUST_PROXY_HEADER: "1" on the Logto service; behind TLS-terminating Nginx it otherwise builds '
     "http:// URLs",
@@ -289,9 +280,8 @@ def trust_proxy(d: Deployment) -> Iterator[Finding]:
         )
 
 
-@check(
+@GROUP.check(
     "COMPOSE-PUBLIC-NAMES",
-    group="compose",
     title="LobeChat and Logto resolve every public name and trust the extra CA (they call their own URLs)",
     fix="give both services extra_hosts `<name>:host-gateway` for the app, auth and S3 names, mount the CA "
     "bundle and set NODE_EXTRA_CA_CERTS to it; otherwise sign-in fails with `fetch failed`",
@@ -328,9 +318,8 @@ def public_names(d: Deployment) -> Iterator[Finding]:
             )
 
 
-@check(
+@GROUP.check(
     "COMPOSE-GPU",
-    group="compose",
     title="a GPU service reserves NVIDIA devices with the gpu capability",
     fix="deploy.resources.reservations.devices: [{driver: nvidia, count: all, capabilities: [gpu]}] "
     "(capabilities is required, or Docker silently starts it on the CPU)",

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from lobestack.checks.registry import Edit, Finding, SetEnv, check
+from lobestack.checks.faults import Edit, SetEnv
+from lobestack.checks.registry import Finding, Group
 from lobestack.deployment import Deployment
 from lobestack.deployment.model import Origin
 from lobestack.deployment.nginx import upstream
+
+GROUP = Group("XREF", layer="static", title="Cross-file consistency")
 
 COMPOSE = "docker-compose.yml"
 # Which container port each public URL must reach, by the env key that names the URL.
@@ -19,9 +22,8 @@ ROUTES = {
 }
 
 
-@check(
+@GROUP.check(
     "XREF-ISSUER",
-    group="consistency",
     title="AUTH_LOGTO_ISSUER is exactly LOGTO_ENDPOINT + /oidc",
     fix="set AUTH_LOGTO_ISSUER=<LOGTO_ENDPOINT>/oidc; Auth.js compares it with discovery's issuer string "
     "(a trailing slash already fails)",
@@ -39,9 +41,8 @@ def issuer(d: Deployment) -> Iterator[Finding]:
         )
 
 
-@check(
+@GROUP.check(
     "XREF-NEXTAUTH-URL",
-    group="consistency",
     title="NEXTAUTH_URL is APP_URL's origin + /api/auth",
     fix="set NEXTAUTH_URL=<APP_URL>/api/auth; otherwise sign-in redirects to 0.0.0.0 or an internal host",
     faults=[
@@ -56,9 +57,8 @@ def nextauth_url(d: Deployment) -> Iterator[Finding]:
         yield Finding(f"NEXTAUTH_URL {value!r} != {str(app) + '/api/auth'!r}", d.env.where("NEXTAUTH_URL"))
 
 
-@check(
+@GROUP.check(
     "XREF-ADMIN-ORIGIN",
-    group="consistency",
     title="Logto's ADMIN_ENDPOINT is a different origin from its ENDPOINT, over https",
     fix="give the console its own origin (lobestack: https://<auth name>:8443); on one origin the admin tenant "
     "shadows the default one: invalid_client at sign-in, 401 in the console",
@@ -81,14 +81,13 @@ def admin_origin(d: Deployment) -> Iterator[Finding]:
         )
 
 
-@check(
+@GROUP.check(
     "XREF-SERVER-NAMES",
-    group="consistency",
     title="every public URL (app, issuer, admin, S3) has an Nginx TLS server for its host and port",
     fix="render the site configs for the same names (lobestack init), or fix server_name / listen",
     faults=[
-        Edit("nginx/app.conf", "server_name lobe.example.com;", "server_name chat.example.com;"),
-        Edit("nginx/auth.conf", "8443 ssl http2;", "9443 ssl http2;"),
+        Edit("nginx/app.conf", "server_name lobe.example.com;", "server_name chat.example.com;", count=2),
+        Edit("nginx/auth.conf", "8443 ssl http2;", "9443 ssl http2;", count=2),
     ],
 )
 def server_names(d: Deployment) -> Iterator[Finding]:
@@ -104,9 +103,8 @@ def server_names(d: Deployment) -> Iterator[Finding]:
             )
 
 
-@check(
+@GROUP.check(
     "XREF-UPSTREAMS",
-    group="consistency",
     title="each vhost proxies to the published host port of the service behind its URL",
     fix="point proxy_pass at 127.0.0.1:<published port> of the right service (lobe 3210, logto 3001 core / "
     "3002 admin, minio 9000)",
@@ -141,9 +139,8 @@ def upstreams(d: Deployment) -> Iterator[Finding]:
                     )
 
 
-@check(
+@GROUP.check(
     "XREF-CORS-ORIGIN",
-    group="consistency",
     title="MinIO's CORS origin is APP_URL's origin, scheme included",
     fix="MINIO_API_CORS_ALLOW_ORIGIN: ${APP_URL} on the minio service (browsers upload from the app origin)",
     faults=[
@@ -171,9 +168,8 @@ def cors_origin(d: Deployment) -> Iterator[Finding]:
         yield Finding(f"MINIO_API_CORS_ALLOW_ORIGIN {value!r} does not include {str(app)!r}", where)
 
 
-@check(
+@GROUP.check(
     "XREF-S3-PUBLIC",
-    group="consistency",
     title="S3_ENDPOINT and S3_PUBLIC_DOMAIN are served by the S3 vhost, distinct from the app",
     fix="point S3_ENDPOINT and S3_PUBLIC_DOMAIN at https://<S3 name> (the browser uploads and reads there); an "
     "internal URL like http://minio:9000 is unreachable from the browser",
@@ -203,9 +199,8 @@ def s3_public(d: Deployment) -> Iterator[Finding]:
         )
 
 
-@check(
+@GROUP.check(
     "XREF-S3-ACL",
-    group="consistency",
     title="with S3_SET_ACL=1 the bucket gets an anonymous-read policy (minio-init)",
     fix="keep the minio-init service and its `mc anonymous set download` step (or set S3_SET_ACL=0 for "
     "presigned reads)",

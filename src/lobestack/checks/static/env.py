@@ -10,9 +10,12 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 
-from lobestack.checks.registry import Edit, Finding, SetEnv, check
+from lobestack.checks.faults import Edit, SetEnv
+from lobestack.checks.registry import Finding, Group
 from lobestack.deployment import Deployment
 from lobestack.deployment.envfile import SECRET_NAME
+
+GROUP = Group("ENV", layer="static", title="Env policy")
 
 REQUIRED = (
     "APP_DOMAIN",
@@ -62,9 +65,8 @@ def _entropy_bits(value: str) -> float:
     return per_char * len(value)
 
 
-@check(
+@GROUP.check(
     "ENV-REQUIRED",
-    group="env",
     title="every required variable is present and not empty",
     fix="set it in .env (see .env.example for its format); AUTH_LOGTO_ID/SECRET come from the Logto application "
     "for LobeChat (`lobestack provision`, or the Logto console)",
@@ -80,9 +82,8 @@ def required(d: Deployment) -> Iterator[Finding]:
             yield Finding(f"{key} is empty", d.env.where(key))
 
 
-@check(
+@GROUP.check(
     "ENV-SECRET-STRENGTH",
-    group="env",
     title="secrets are long, random and not placeholders",
     fix="regenerate it (python -c 'import secrets; print(secrets.token_urlsafe(32))'), or re-run "
     "`lobestack init --force` and keep the values you need",
@@ -105,9 +106,8 @@ def secret_strength(d: Deployment) -> Iterator[Finding]:
             yield Finding(f"{key} is not random enough (~{_entropy_bits(value):.0f} bits)", d.env.where(key))
 
 
-@check(
+@GROUP.check(
     "ENV-KEY-VAULTS",
-    group="env",
     title="KEY_VAULTS_SECRET is base64 of exactly 32 bytes",
     fix='set KEY_VAULTS_SECRET=$(openssl rand -base64 32); any other length fails with "Invalid key length"',
     faults=[
@@ -128,9 +128,8 @@ def key_vaults(d: Deployment) -> Iterator[Finding]:
         yield Finding(f"KEY_VAULTS_SECRET decodes to {len(raw)} bytes, not 32", d.env.where("KEY_VAULTS_SECRET"))
 
 
-@check(
+@GROUP.check(
     "ENV-MINIO-CREDENTIALS",
-    group="env",
     title="MinIO does not run with default credentials, and LobeChat does not use the root account",
     fix="set MINIO_ROOT_USER/MINIO_ROOT_PASSWORD to fresh values (never minioadmin) and give LobeChat its own "
     "S3_ACCESS_KEY_ID (minio-init creates it, limited to the bucket)",
@@ -149,9 +148,8 @@ def minio_credentials(d: Deployment) -> Iterator[Finding]:
         yield Finding("S3_ACCESS_KEY_ID is the MinIO root user", d.env.where("S3_ACCESS_KEY_ID"))
 
 
-@check(
+@GROUP.check(
     "ENV-DEPRECATED-LOGTO",
-    group="env",
     title="no deprecated LOGTO_CLIENT_ID / LOGTO_CLIENT_SECRET / LOGTO_ISSUER names",
     fix="rename them to AUTH_LOGTO_ID / AUTH_LOGTO_SECRET / AUTH_LOGTO_ISSUER",
     faults=[SetEnv({"LOGTO_CLIENT_ID": "abc"}), SetEnv({"LOGTO_ISSUER": "https://auth.example.com/oidc"})],
@@ -172,9 +170,8 @@ def deprecated_logto(d: Deployment) -> Iterator[Finding]:
                 yield Finding(f"service {s.name} sets deprecated {old}", d.compose.where(s, "environment"))
 
 
-@check(
+@GROUP.check(
     "ENV-LOBE-2X-VARS",
-    group="env",
     title="no LobeChat 2.x (Better Auth) variables next to a 1.x image",
     fix="remove AUTH_SECRET / JWKS_KEY / AUTH_SSO_PROVIDERS: the 1.x image reads NEXT_AUTH_SECRET and "
     "NEXT_AUTH_SSO_PROVIDERS (or move the whole deployment to 2.x and its new callback URL)",
@@ -186,9 +183,8 @@ def lobe_2x_vars(d: Deployment) -> Iterator[Finding]:
             yield Finding(f"{key} is a LobeChat 2.x variable; the 1.x image ignores it", d.env.where(key))
 
 
-@check(
+@GROUP.check(
     "ENV-NEXTAUTH-PROVIDERS",
-    group="env",
     title="NEXT_AUTH_SSO_PROVIDERS enables logto",
     fix="set NEXT_AUTH_SSO_PROVIDERS=logto",
     faults=[SetEnv({"NEXT_AUTH_SSO_PROVIDERS": "github"})],
@@ -201,9 +197,8 @@ def providers(d: Deployment) -> Iterator[Finding]:
         )
 
 
-@check(
+@GROUP.check(
     "ENV-S3-PATH-STYLE",
-    group="env",
     title="S3 requests are path-style (MinIO behind one name)",
     fix="set S3_ENABLE_PATH_STYLE=1; virtual-host style sends uploads to <bucket>.<s3 host>, which nothing serves",
     faults=[
@@ -217,9 +212,8 @@ def s3_path_style(d: Deployment) -> Iterator[Finding]:
         yield Finding(f"S3_ENABLE_PATH_STYLE is {value!r}, not 1", d.env.where("S3_ENABLE_PATH_STYLE"))
 
 
-@check(
+@GROUP.check(
     "ENV-URLS",
-    group="env",
     title="public URLs are https origins without a trailing slash",
     fix="write them as https://host[:port] (AUTH_LOGTO_ISSUER and NEXTAUTH_URL add their path), no trailing '/'",
     faults=[

@@ -6,9 +6,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from lobestack.checks.registry import Edit, Finding, check
+from lobestack.checks.faults import Edit
+from lobestack.checks.registry import Finding, Group
 from lobestack.deployment import Deployment
 from lobestack.deployment.nginx import Server
+
+GROUP = Group("NGINX", layer="static", title="Nginx policy")
 
 APP, AUTH, S3 = "nginx/app.conf", "nginx/auth.conf", "nginx/s3.conf"
 _GOOD_CIPHER = re.compile(r"^(ECDHE-(ECDSA|RSA)-(AES(128|256)-GCM-SHA(256|384)|CHACHA20-POLY1305)|TLS_.*)$")
@@ -39,9 +42,8 @@ def _vhost(d: Deployment, env_key: str) -> list[Server]:
     return d.nginx.servers_for(origin.host, origin.port) if origin else []
 
 
-@check(
+@GROUP.check(
     "NGINX-TLS-PROTOCOLS",
-    group="nginx",
     title="TLS servers allow TLSv1.2 and TLSv1.3 only",
     fix="ssl_protocols TLSv1.2 TLSv1.3;",
     faults=[
@@ -61,18 +63,12 @@ def tls_protocols(d: Deployment) -> Iterator[Finding]:
             )
 
 
-@check(
+@GROUP.check(
     "NGINX-TLS-CIPHERS",
-    group="nginx",
     title="TLS 1.2 ciphers are ECDHE with AES-GCM or ChaCha20 (Mozilla intermediate), client order preferred",
     fix="use the Mozilla intermediate ssl_ciphers list and ssl_prefer_server_ciphers off",
     faults=[
-        Edit(
-            AUTH,
-            "ssl_ciphers ECDHE-ECDSA-AES128-GCM-SHA256:",
-            "ssl_ciphers AES128-SHA:ECDHE-ECDSA-AES128-GCM-SHA256:",
-            1,
-        ),
+        Edit(S3, "ssl_ciphers ECDHE-ECDSA-AES128-GCM-SHA256:", "ssl_ciphers AES128-SHA:ECDHE-ECDSA-AES128-GCM-SHA256:"),
         Edit(APP, "ssl_prefer_server_ciphers off;", "ssl_prefer_server_ciphers on;"),
     ],
 )
@@ -90,9 +86,8 @@ def tls_ciphers(d: Deployment) -> Iterator[Finding]:
             yield Finding("ssl_prefer_server_ciphers on", prefer.where)
 
 
-@check(
+@GROUP.check(
     "NGINX-HSTS",
-    group="nginx",
     title="TLS servers send Strict-Transport-Security max-age >= 63072000 with `always`",
     fix='add_header Strict-Transport-Security "max-age=63072000" always;',
     faults=[
@@ -124,9 +119,8 @@ def hsts(d: Deployment) -> Iterator[Finding]:
                 )
 
 
-@check(
+@GROUP.check(
     "NGINX-HTTP-REDIRECT",
-    group="nginx",
     title="every public name answers plain http with a 301 to https",
     fix="add a `listen 80` server for the name with `return 301 https://$host$request_uri;`",
     faults=[
@@ -149,14 +143,25 @@ def http_redirect(d: Deployment) -> Iterator[Finding]:
                 yield Finding(f"{name} on port 80 does not 301 to https", (ret or s).where)
 
 
-@check(
+@GROUP.check(
     "NGINX-FORWARDED",
-    group="nginx",
     title="every proxied location forwards Host, X-Forwarded-For and X-Forwarded-Proto",
     fix="proxy_set_header Host $host (or $http_host), X-Forwarded-For $proxy_add_x_forwarded_for, "
     "X-Forwarded-Proto $scheme; without the proto, Logto's discovery turns http:// and sign-in fails",
     faults=[
-        Edit(AUTH, "        proxy_set_header X-Forwarded-Proto $scheme;\n", "", 1),
+        # Logto core's location (the console's has its own): the header line after its X-Forwarded-For.
+        Edit(
+            AUTH,
+            "proxy_pass http://127.0.0.1:23001;\n        proxy_http_version 1.1;\n"
+            "        proxy_set_header Host $host;\n"
+            "        proxy_set_header X-Real-IP $remote_addr;\n"
+            "        proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;\n"
+            "        proxy_set_header X-Forwarded-Proto $scheme;\n",
+            "proxy_pass http://127.0.0.1:23001;\n        proxy_http_version 1.1;\n"
+            "        proxy_set_header Host $host;\n"
+            "        proxy_set_header X-Real-IP $remote_addr;\n"
+            "        proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;\n",
+        ),
         Edit(APP, "        proxy_set_header Host $host;\n", ""),
     ],
 )
@@ -177,9 +182,8 @@ def forwarded(d: Deployment) -> Iterator[Finding]:
                     )
 
 
-@check(
+@GROUP.check(
     "NGINX-HOST-PORT",
-    group="nginx",
     title="vhosts on a non-default port keep the port in Host ($http_host)",
     fix="proxy_set_header Host $http_host; ($host drops the port: Logto stops matching ADMIN_ENDPOINT and the "
     "console loops to /unknown-session)",
@@ -197,9 +201,8 @@ def host_port(d: Deployment) -> Iterator[Finding]:
                 )
 
 
-@check(
+@GROUP.check(
     "NGINX-APP-STREAMING",
-    group="nginx",
     title="the app vhost streams: proxy_buffering off, X-Accel-Buffering honoured, long read timeout",
     fix="proxy_buffering off; proxy_read_timeout 600s; and never `proxy_ignore_headers X-Accel-Buffering`",
     faults=[
@@ -236,9 +239,8 @@ def app_streaming(d: Deployment) -> Iterator[Finding]:
                 )
 
 
-@check(
+@GROUP.check(
     "NGINX-BODY-SIZE",
-    group="nginx",
     title="the app vhost accepts uploads (client_max_body_size >= 50m) and the S3 vhost any size (0)",
     fix="client_max_body_size 100m; on the app vhost and 0 on the S3 vhost (the default 1m answers 413)",
     faults=[
@@ -257,9 +259,8 @@ def body_size(d: Deployment) -> Iterator[Finding]:
                     yield Finding(f"{key} vhost client_max_body_size {shown}", size[0].where if size else s.where)
 
 
-@check(
+@GROUP.check(
     "NGINX-S3-PROXY",
-    group="nginx",
     title="the S3 vhost passes requests to MinIO unchanged (Host kept, no buffering, no rewrites)",
     fix="in the S3 vhost: proxy_set_header Host $http_host; proxy_buffering off; proxy_request_buffering off; "
     "ignore_invalid_headers off; no rewrite — SigV4 signs the host and path",
@@ -288,9 +289,8 @@ def s3_proxy(d: Deployment) -> Iterator[Finding]:
                 yield Finding("a rewrite changes the signed path", rw.where)
 
 
-@check(
+@GROUP.check(
     "NGINX-AUTHORIZATION",
-    group="nginx",
     title="the app vhost passes Authorization through (NextAuth's adapter calls APP_URL with a bearer token)",
     fix='remove `proxy_set_header Authorization ""` (or any rewrite of Authorization) from the app vhost',
     faults=[
@@ -309,9 +309,8 @@ def authorization(d: Deployment) -> Iterator[Finding]:
                 yield Finding(f"location {loc.match} sets Authorization to {value!r}", f"{s.file}:{loc.line}")
 
 
-@check(
+@GROUP.check(
     "NGINX-ADMIN-ROUTE",
-    group="nginx",
     title="/admin on the auth name leads to the Logto console at LOGTO_ADMIN_ENDPOINT",
     fix="location = /admin { return 301 <LOGTO_ADMIN_ENDPOINT>/console; } on the auth vhost",
     faults=[Edit(AUTH, "    location = /admin {\n        return 301", "    location = /nothing {\n        return 301")],
@@ -333,9 +332,8 @@ def admin_route(d: Deployment) -> Iterator[Finding]:
             yield Finding(f"/admin leads to {targets[0].args[-1]}, not {admin}/console", targets[0].where)
 
 
-@check(
+@GROUP.check(
     "NGINX-CERTIFICATE",
-    group="nginx",
     title="every TLS server names a certificate and its key",
     fix="ssl_certificate and ssl_certificate_key for the server's name (Let's Encrypt: /etc/letsencrypt/live/NAME/)",
     faults=[Edit(APP, "    ssl_certificate_key /etc/letsencrypt/live/lobe.example.com/privkey.pem;\n", "")],

@@ -1,0 +1,1 @@
+"""Live checks: a running stack, reached through any target (targets/)."""

@@ -1,0 +1,166 @@
+"""S3 through the public endpoint, as LobeChat and the browser use it: presigned PUT and GET round-trip the bytes,
+CORS lets the app's origin upload, and anonymous reads follow S3_SET_ACL. What these checks write lives under
+`lobestack-probe/<run id>/` and is removed, even when a check fails."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import secrets
+from collections.abc import Iterator
+from typing import Any
+
+from lobestack.checks.faults import Command, Recreate, SiteEdit, fault
+from lobestack.checks.registry import Finding, Group
+from lobestack.probes.http import ProbeError
+from lobestack.probes.s3 import S3Endpoint, s3_error
+from lobestack.targets.target import WRITES
+
+GROUP = Group("S3", layer="stack", title="S3 through the public endpoint")
+PROBE_PREFIX = "lobestack-probe"
+ROUND_TRIP_BYTES = 5 * 1024 * 1024
+_MC = 'mc alias set probe http://127.0.0.1:9000 "$MINIO_ROOT_USER" "$MINIO_ROOT_PASSWORD" >/dev/null && mc anonymous'
+
+
+def s3_of(target: Any) -> S3Endpoint:
+    d = target.deployment
+    return S3Endpoint(
+        endpoint=d.app_env("S3_ENDPOINT"),
+        access_key=d.app_env("S3_ACCESS_KEY_ID"),
+        secret_key=d.app_env("S3_SECRET_ACCESS_KEY"),
+        region=d.app_env("S3_REGION") or "us-east-1",
+    )
+
+
+def bucket_of(target: Any) -> str:
+    return target.deployment.app_env("S3_BUCKET") or "lobe"
+
+
+def probe_key(target: Any, name: str) -> str:
+    return f"{PROBE_PREFIX}/{target.run_id}/{secrets.token_hex(4)}-{name}"
+
+
+@contextlib.contextmanager
+def written(target: Any, key: str, data: bytes) -> Iterator[tuple[int, str]]:
+    """PUT `data` at `key` with a presigned URL; yield (status, S3 error code); always DELETE it afterwards."""
+    s3, bucket = s3_of(target), bucket_of(target)
+    try:
+        try:
+            response = target.http.request("PUT", s3.presign("PUT", bucket, key), body=data)
+            outcome = response.status, (s3_error(response.body) if response.status >= 300 else "")
+        except ProbeError as exc:
+            outcome = 0, str(exc)
+        yield outcome
+    finally:
+        with contextlib.suppress(ProbeError):
+            target.http.request("DELETE", s3.presign("DELETE", bucket, key))
+
+
+@GROUP.check(
+    "S3-ROUNDTRIP",
+    title="a presigned PUT and GET of 5 MB through S3_ENDPOINT (SigV4, path style) round-trip the bytes",
+    fix="the S3 vhost must pass the request to MinIO unchanged: `proxy_set_header Host $http_host` (SigV4 signs "
+    "the host), `client_max_body_size 0`, no buffering, no rewrites",
+    faults=[
+        fault(
+            SiteEdit("s3.conf", "proxy_set_header Host $http_host;", "proxy_set_header Host $proxy_host;"),
+            expect="403 SignatureDoesNotMatch",
+        ),
+        fault(SiteEdit("s3.conf", "client_max_body_size 0;", "client_max_body_size 1m;"), expect="PUT answered 413"),
+    ],
+    needs=[WRITES],
+)
+def round_trip(target: Any) -> Iterator[Finding]:
+    data = os.urandom(ROUND_TRIP_BYTES)
+    key = probe_key(target, "roundtrip.bin")
+    where = f"{s3_of(target).endpoint}/{bucket_of(target)}/{key}"
+    with written(target, key, data) as (status, problem):
+        if status != 200:
+            yield Finding(f"presigned PUT {where}: PUT answered {status} {problem}".rstrip())
+            return
+        try:
+            response = target.http.get(s3_of(target).presign("GET", bucket_of(target), key))
+        except ProbeError as exc:
+            yield Finding(f"presigned GET {where}: {exc}")
+            return
+        if response.status != 200:
+            yield Finding(f"presigned GET {where}: {response.status} {s3_error(response.body)}")
+        elif hashlib.sha256(response.body).digest() != hashlib.sha256(data).digest():
+            yield Finding(f"presigned GET {where}: {len(response.body)} bytes that differ from the {len(data)} put")
+
+
+@GROUP.check(
+    "S3-CORS",
+    title="a CORS preflight from APP_URL's origin for a PUT to S3_ENDPOINT is allowed, echoing exactly that origin",
+    fix="MINIO_API_CORS_ALLOW_ORIGIN = APP_URL's origin, scheme included (https://lobe.example.com); the browser "
+    "uploads straight to S3_ENDPOINT",
+    faults=[
+        fault(
+            Recreate(
+                "docker-compose.yml",
+                "MINIO_API_CORS_ALLOW_ORIGIN: ${APP_URL:?set APP_URL in .env}",
+                "MINIO_API_CORS_ALLOW_ORIGIN: lobe.test",
+                ("minio", "minio-init"),
+            ),
+            expect="Access-Control-Allow-Origin None",
+        )
+    ],
+)
+def cors(target: Any) -> Iterator[Finding]:
+    origin = target.deployment.app_env("APP_URL").rstrip("/")
+    url = f"{s3_of(target).endpoint}/{bucket_of(target)}/{PROBE_PREFIX}/cors-preflight.bin"
+    headers = {
+        "Origin": origin,
+        "Access-Control-Request-Method": "PUT",
+        "Access-Control-Request-Headers": "content-type",
+    }
+    try:
+        response = target.http.request("OPTIONS", url, headers=headers)
+    except ProbeError as exc:
+        yield Finding(f"OPTIONS {url}: {exc}")
+        return
+    allowed = response.header("access-control-allow-origin")
+    methods = (response.header("access-control-allow-methods") or "PUT").upper()
+    if response.status >= 300 or allowed != origin or "PUT" not in methods:
+        yield Finding(
+            f"preflight OPTIONS {url} from {origin}: {response.status}, Access-Control-Allow-Origin {allowed!r}, "
+            f"Allow-Methods {methods!r}; expected {origin!r} allowing PUT"
+        )
+
+
+@GROUP.check(
+    "S3-PUBLIC-READ",
+    title="anonymous GET at S3_PUBLIC_DOMAIN/<bucket>/<key> works when S3_SET_ACL is on, and is refused when off",
+    fix="with S3_SET_ACL=1 LobeChat links files at S3_PUBLIC_DOMAIN: the bucket needs the anonymous-read policy "
+    "(`mc anonymous set download local/<bucket>`, done by minio-init); with 0 it must not be public",
+    faults=[
+        fault(
+            Command(
+                "minio", ("sh", "-c", f"{_MC} set none probe/lobe"), ("sh", "-c", f"{_MC} set download probe/lobe")
+            ),
+            expect="anonymous GET answered 403",
+        )
+    ],
+    needs=[WRITES],
+)
+def public_read(target: Any) -> Iterator[Finding]:
+    acl_on = target.deployment.app_env("S3_SET_ACL") not in ("0", "false")
+    public = target.deployment.app_env("S3_PUBLIC_DOMAIN").rstrip("/") or s3_of(target).endpoint
+    key = probe_key(target, "public.txt")
+    with written(target, key, b"lobestack public-read probe\n") as (status, problem):
+        if status != 200:
+            yield Finding(f"could not write the probe object: PUT answered {status} {problem}".rstrip())
+            return
+        url = f"{public}/{bucket_of(target)}/{key}"
+        try:
+            response = target.http.get(url)
+        except ProbeError as exc:
+            yield Finding(f"anonymous GET {url}: {exc}")
+            return
+        if acl_on and response.status != 200:
+            yield Finding(
+                f"S3_SET_ACL is on, but anonymous GET answered {response.status} {s3_error(response.body)} at {url}"
+            )
+        elif not acl_on and response.status == 200:
+            yield Finding(f"S3_SET_ACL is off, but anonymous GET answered 200 at {url}: the bucket is public")

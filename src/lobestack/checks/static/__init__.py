@@ -1,0 +1,1 @@
+"""Static checks: the deployment directory alone (.env, the Compose file, the Nginx sites)."""

@@ -1,0 +1,110 @@
+"""The `live` target: an existing deployment (staging, production), described by its deployment directory and
+reached at its public URLs. Read-only unless --allow-writes; names may be pinned like `curl --resolve` (SNI and
+certificate verification unchanged). It cannot exec in containers or read published ports: checks that need those
+are reported skipped, with the reason."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from collections.abc import Callable
+from pathlib import Path
+
+from lobestack.deployment import Deployment, load_deployment
+from lobestack.errors import BadInput
+from lobestack.probes.http import HttpProbe
+from lobestack.targets.target import WRITES, Target, TargetOptions
+
+# Bounded everywhere: a dead address gives every check's verdict quickly.
+LIVE_TIMEOUT_S = 4.0
+
+
+def parse_resolve(items: list[str]) -> dict[str, str]:
+    """`NAME:ADDR` pairs (curl's `--resolve NAME:PORT:ADDR` is accepted too; the port is ignored)."""
+    pinned = {}
+    for item in items:
+        parts = item.split(":")
+        if len(parts) == 3 and parts[1].isdigit():
+            parts = [parts[0], parts[2]]
+        if len(parts) != 2 or not parts[0] or not parts[1]:
+            raise BadInput(f"--resolve {item!r}: expected NAME:ADDRESS")
+        try:
+            ipaddress.ip_address(parts[1])
+        except ValueError:
+            raise BadInput(f"--resolve {item!r}: {parts[1]!r} is not an IP address") from None
+        pinned[parts[0].lower()] = parts[1]
+    return pinned
+
+
+class LiveTarget(Target):
+    name = "live"
+
+    def __init__(
+        self,
+        deployment: Deployment,
+        *,
+        resolve: dict[str, str] | None = None,
+        ca_file: Path | None = None,
+        allow_writes: bool = False,
+        timeout_s: float = LIVE_TIMEOUT_S,
+    ) -> None:
+        self.deployment = deployment
+        self.resolve = resolve or {}
+        self._ca_file = ca_file
+        self.timeout_s = timeout_s
+        self.capabilities = frozenset({WRITES} if allow_writes else set())
+        self.run_id = "live"
+
+    @classmethod
+    def open(cls, options: TargetOptions, progress: Callable[[str], None]) -> LiveTarget:
+        if not options.deployment:
+            raise BadInput("--target live needs --deployment DIR (the deployment's .env names its public URLs)")
+        if options.ca_file is not None and not Path(options.ca_file).is_file():
+            raise BadInput("--ca-file: not a readable file", options.ca_file)
+        return cls(
+            load_deployment(Path(options.deployment)),
+            resolve=parse_resolve(list(options.resolve)),
+            ca_file=Path(options.ca_file) if options.ca_file else None,
+            allow_writes=options.allow_writes,
+        )
+
+    @property
+    def label(self) -> str:
+        pinned = ", ".join(f"{n}->{a}" for n, a in sorted(self.resolve.items()))
+        mode = "read-write" if WRITES in self.capabilities else "read-only"
+        return f"{self.deployment.root} ({mode}{'; ' + pinned if pinned else ''})"
+
+    @property
+    def ca_file(self) -> Path | None:
+        return self._ca_file
+
+    @property
+    def http(self) -> HttpProbe:
+        return HttpProbe(resolve=self.resolve, ca_file=self._ca_file, timeout_s=self.timeout_s)
+
+    def address(self, host: str) -> str:
+        if host.lower() in self.resolve:
+            return self.resolve[host.lower()]
+        try:
+            return socket.getaddrinfo(host, 443, type=socket.SOCK_STREAM)[0][4][0]
+        except OSError:
+            return host
+
+    def why_not(self, need: str) -> str:
+        if need == WRITES:
+            return "target live is read-only: give --allow-writes to let this check write (and remove) its objects"
+        return super().why_not(need) + " (run it on the server itself, or against the compose target)"
+
+    def exposure_addresses(self) -> list[str]:
+        names = {o.host for o in (self.deployment.origin(k) for k in ("APP_URL", "LOGTO_ENDPOINT", "S3_ENDPOINT")) if o}
+        found = []
+        for name in sorted(names):
+            address = self.address(name)
+            try:
+                if ipaddress.ip_address(address).is_loopback:
+                    continue
+            except ValueError:
+                continue
+            if address not in found:
+                found.append(address)
+        return found

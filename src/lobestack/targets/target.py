@@ -1,0 +1,139 @@
+"""What every target offers the live checks: the deployment it runs, how to reach a public name, and — where the
+target can — its containers and the ports it publishes on this host. A check declares what it needs (`needs=` in
+the registry); a target that cannot offer it reports the check skipped with `why_not`, never a silent pass."""
+
+from __future__ import annotations
+
+import subprocess
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar
+
+from lobestack.checks.context import CheckContext
+from lobestack.deployment import Deployment
+from lobestack.probes.http import HttpProbe
+
+# Capabilities a check may need.
+CONTAINERS = "containers"  # exec in a service's container, read its health and logs
+HOST_PORTS = "host-ports"  # the ports the stack publishes, reachable on this host's loopback
+WRITES = "writes"  # the check writes (and removes) its own objects
+CAPABILITIES = {
+    CONTAINERS: "exec in the stack's containers",
+    HOST_PORTS: "the stack's published ports on this host",
+    WRITES: "writes to the deployment",
+}
+
+
+class Unsupported(Exception):
+    """The target cannot do this (a check asked for a capability it did not declare)."""
+
+
+@dataclass(frozen=True)
+class ServiceState:
+    name: str
+    state: str
+    health: str
+    exit_code: int | None
+    one_shot: bool
+    has_healthcheck: bool = True
+
+    @property
+    def ready(self) -> bool:
+        if self.one_shot:
+            return self.state == "exited" and self.exit_code == 0
+        return self.state == "running" and (self.health == "healthy" or not self.has_healthcheck)
+
+    @property
+    def failed(self) -> str | None:
+        """Why this service can no longer become ready, or None."""
+        if self.state == "restarting":
+            return f"keeps restarting (last exit code {self.exit_code})"
+        if self.state in ("exited", "dead") and not (self.one_shot and self.exit_code == 0):
+            return f"exited with code {self.exit_code}"
+        if self.health == "unhealthy":
+            return "is unhealthy"
+        return None
+
+    def describe(self) -> str:
+        if self.one_shot and self.state == "exited":
+            return f"completed (exit {self.exit_code})"
+        return self.health or self.state
+
+
+class Target(ABC):
+    """A running deployment the live checks talk to."""
+
+    name: ClassVar[str]
+    deployment: Deployment
+    capabilities: frozenset[str] = frozenset()
+    run_id: str = "run"
+    context: CheckContext = CheckContext()  # the run's thresholds (--min-cert-days, …), set by the fixtures
+
+    # --- reaching the public names (every target) ------------------------------------------------------------------
+    @property
+    @abstractmethod
+    def http(self) -> HttpProbe:
+        """HTTP(S) to the public names, resolved and trusted as this target says."""
+
+    @abstractmethod
+    def address(self, host: str) -> str:
+        """The address a connection to public name `host` goes to."""
+
+    @property
+    @abstractmethod
+    def ca_file(self) -> Path | None:
+        """An extra CA to trust besides the system store (None: the system store alone)."""
+
+    @classmethod
+    @abstractmethod
+    def open(cls, options: TargetOptions, progress: Callable[[str], None]) -> Target:
+        """Make the target from the command line's options (BadInput for a wrong one)."""
+
+    @property
+    @abstractmethod
+    def label(self) -> str:
+        """What the run's first line says it ran against."""
+
+    def start(self, progress: Callable[[str], None], timeout_s: float) -> None:
+        """Make it ready for the checks (an ephemeral stack starts here); nothing to do for a running one."""
+        return
+
+    def finish(self, progress: Callable[[str], None], *, failed: bool, log_dir: Path) -> None:
+        """After the checks (an ephemeral stack is removed here, unless kept); nothing for a running one."""
+        return
+
+    def why_not(self, need: str) -> str:
+        return f"target {self.name} cannot offer {CAPABILITIES.get(need, need)}"
+
+    def exposure_addresses(self) -> list[str]:
+        """The non-loopback addresses where no internal port may answer."""
+        return []
+
+    # --- containers (targets with CONTAINERS) ----------------------------------------------------------------------
+    def services(self) -> list[ServiceState]:
+        raise Unsupported(self.why_not(CONTAINERS))
+
+    @property
+    def expected_services(self) -> list[str]:
+        raise Unsupported(self.why_not(CONTAINERS))
+
+    def exec(self, service: str, argv: list[str], timeout_s: float = 15) -> subprocess.CompletedProcess[str]:
+        raise Unsupported(self.why_not(CONTAINERS))
+
+    # --- published ports (targets with HOST_PORTS) -----------------------------------------------------------------
+    def published(self, service: str, container_port: int) -> tuple[str, int]:
+        raise Unsupported(self.why_not(HOST_PORTS))
+
+
+@dataclass(frozen=True)
+class TargetOptions:
+    """What the command line says about the target (conftest.py's options)."""
+
+    deployment: str | None = None
+    images: str = "reference"
+    keep: bool = False
+    resolve: tuple[str, ...] = ()
+    ca_file: str | None = None
+    allow_writes: bool = False
