@@ -89,8 +89,9 @@ def main() -> int:
 
 
 def _bench_stack(runs: int, images: str) -> int:
-    from lobestack.targets.compose import EphemeralStack, remove_leftovers
+    from lobestack.targets.compose import EphemeralStack
     from lobestack.targets.images import ensure_images
+    from lobestack.targets.runs import remove_leftovers
 
     remove_leftovers()
     if images == "reference":

@@ -45,6 +45,10 @@ def _parser() -> argparse.ArgumentParser:
     layer = sub.add_parser("layer", help="say which layers exist (a tox env of an unbuilt layer calls this)")
     layer.add_argument("name", choices=("static", "stack", "e2e", "prod", "host", "gpu"))
 
+    sub.add_parser("stacks", help="list the ephemeral stacks on this host: running, kept, or left by a dead run")
+    down = sub.add_parser("down", help="remove an ephemeral stack (kept with --keep-stack, or left behind)")
+    down.add_argument("project", help="its Compose project, lobestack-ephemeral-<id> (see `lobestack stacks`)")
+
     catalogue = sub.add_parser("catalogue", help="write docs/checks.md from the check registry")
     catalogue.add_argument("--out", type=Path, default=Path("docs/checks.md"))
     return parser
@@ -97,6 +101,35 @@ def _images(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _stacks(args: argparse.Namespace) -> int:
+    from lobestack.targets.runs import KEEP_LABEL, OWNER_LABEL, WORKDIR_LABEL, ephemeral_projects, owner_alive
+
+    projects = ephemeral_projects()
+    if not projects:
+        print("lobestack: no ephemeral stack on this host")
+    for project, labels in sorted(projects.items()):
+        owner = labels.get(OWNER_LABEL, "")
+        state = (
+            "kept"
+            if labels.get(KEEP_LABEL) == "1"
+            else ("in use by run " + owner if owner and owner_alive(owner) else "left behind (its run is gone)")
+        )
+        print(f"{project}  {state}  {labels.get(WORKDIR_LABEL, '')}")
+    return EXIT_OK
+
+
+def _down(args: argparse.Namespace) -> int:
+    from lobestack.targets.runs import PROJECT_PREFIX, WORKDIR_LABEL, ephemeral_projects, remove_project
+
+    projects = ephemeral_projects()
+    if not args.project.startswith(PROJECT_PREFIX) or args.project not in projects:
+        known = ", ".join(sorted(projects)) or "none"
+        raise BadInput(f"no ephemeral stack {args.project!r} on this host (there are: {known})")
+    remove_project(args.project, projects[args.project].get(WORKDIR_LABEL))
+    print(f"lobestack: removed {args.project} (containers, networks, volumes, work directory)")
+    return EXIT_OK
+
+
 def _catalogue(args: argparse.Namespace) -> int:
     from lobestack.checks.catalogue import render_catalogue
 
@@ -124,7 +157,14 @@ def _layer(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     try:
         args = _parser().parse_args(argv)
-        return {"init": _init, "catalogue": _catalogue, "layer": _layer, "images": _images}[args.command](args)
+        return {
+            "init": _init,
+            "catalogue": _catalogue,
+            "layer": _layer,
+            "images": _images,
+            "stacks": _stacks,
+            "down": _down,
+        }[args.command](args)
     except BadInput as exc:
         print(f"lobestack: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -31,8 +31,8 @@ def docker_ready() -> None:
 
 @pytest.fixture(scope="session")
 def reference_images(docker_ready: None) -> None:
-    from lobestack.targets.compose import remove_leftovers
     from lobestack.targets.images import ensure_images
+    from lobestack.targets.runs import remove_leftovers
 
     remove_leftovers()
     ensure_images()
@@ -62,7 +62,7 @@ def leftovers(project: str) -> dict[str, list[str]]:
 @pytest.fixture(scope="session")
 def stack_ports(docker_ready: None) -> Iterator[None]:
     """The host's stack ports, held for the whole test session (other runs wait; see targets/compose.py)."""
-    from lobestack.targets.compose import stack_lock
+    from lobestack.targets.runs import stack_lock
 
     with stack_lock(print, 900):
         yield

@@ -10,9 +10,8 @@ from pathlib import Path
 import pytest
 
 from lobestack.checks.faults import Edit
-from lobestack.targets.compose import (
-    EphemeralStack,
-    StackStartError,
+from lobestack.targets.compose import EphemeralStack, StackStartError
+from lobestack.targets.runs import (
     current_owner,
     ephemeral_projects,
     owner_alive,

@@ -426,7 +426,7 @@ async function route(req, res) {
   if (path === `${BASE_PATH}/adapter`) {
     if (req.method !== 'POST') return send(res, 405, { error: 'Method Not Allowed' });
     if (req.headers.authorization !== `Bearer ${KEY_VAULTS_SECRET}`) {
-      return send(res, 401, { error: 'Unauthorized' });
+      return send(res, 401, { error: 'Unauthorized', success: false });
     }
     let body;
     try {
@@ -435,7 +435,8 @@ async function route(req, res) {
       return send(res, 400, { error: 'invalid JSON' });
     }
     const fn = adapterActions[body?.action];
-    if (!fn) return send(res, 400, { error: `unknown action ${body?.action}`, success: false });
+    // As LobeChat 1.143.3's src/app/(backend)/api/auth/adapter/route.ts answers an action it does not know.
+    if (!fn) return send(res, 400, { error: 'Invalid action', success: false });
     try {
       return send(res, 200, { data: await fn(body.data), success: true });
     } catch (error) {

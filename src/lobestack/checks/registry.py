@@ -36,6 +36,11 @@ class Finding:
         return f"{self.where}: {self.message}" if self.where else self.message
 
 
+class CheckSkipped(Exception):
+    """Raised by a check that cannot judge this target (e.g. its names resolve to loopback): reported skipped with
+    the reason, never as a pass."""
+
+
 @dataclass(frozen=True)
 class Check:
     id: str
@@ -150,4 +155,4 @@ _ORDER = {
     "EXPOSE": 7,
 }
 
-__all__ = ["LAYERS", "Check", "Edit", "Finding", "Group", "SetEnv", "all_checks", "groups"]
+__all__ = ["LAYERS", "Check", "CheckSkipped", "Edit", "Finding", "Group", "SetEnv", "all_checks", "groups"]

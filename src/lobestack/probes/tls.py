@@ -115,5 +115,7 @@ def accepts(host: str, address: str, port: int, version: str, timeout_s: float =
         try:
             with context.wrap_socket(sock, server_hostname=host) as tls:
                 return tls.version() == version
+        except TimeoutError:
+            raise TlsProbeError(f"no TLS answer from {host} at {address}:{port} in {timeout_s:.0f} s") from None
         except (ssl.SSLError, OSError):
             return False

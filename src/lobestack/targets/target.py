@@ -69,6 +69,7 @@ class Target(ABC):
     deployment: Deployment
     capabilities: frozenset[str] = frozenset()
     run_id: str = "run"
+    timeout_s: float = 10.0  # every connect and read of a probe is bounded by this
     context: CheckContext = CheckContext()  # the run's thresholds (--min-cert-days, …), set by the fixtures
 
     # --- reaching the public names (every target) ------------------------------------------------------------------

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from lobestack.checks.faults import Recreate, fault
-from lobestack.checks.registry import Finding, Group
+from lobestack.checks.registry import CheckSkipped, Finding, Group
 from lobestack.probes.ports import open_ports
 
 GROUP = Group("EXPOSE", layer="stack", title="Exposure of internal ports")
@@ -37,8 +37,7 @@ def internal_ports(target: Any) -> list[int]:
 def internal(target: Any) -> Iterator[Finding]:
     addresses = target.exposure_addresses()
     if not addresses:
-        yield Finding("no non-loopback address to probe: the public names resolve to loopback or not at all")
-        return
+        raise CheckSkipped("the public names resolve to loopback only: exposure is judged from a non-loopback address")
     pairs = [(a, p) for a in addresses for p in internal_ports(target)]
     for address, port in open_ports(pairs):
         yield Finding(f"{address}:{port} answers: an internal port is reachable outside loopback")

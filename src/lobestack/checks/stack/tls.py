@@ -36,7 +36,7 @@ def _each(target: Any, probe) -> list:
 
 
 def _handshake(target: Any, origin: Origin) -> tls.Handshake:
-    return tls.handshake(origin.host, target.address(origin.host), origin.port, target.ca_file)
+    return tls.handshake(origin.host, target.address(origin.host), origin.port, target.ca_file, target.timeout_s)
 
 
 @GROUP.check(
@@ -107,7 +107,7 @@ def protocols(target: Any) -> Iterator[Finding]:
         found = []
         try:
             for version in ("TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"):
-                accepted = tls.accepts(origin.host, address, origin.port, version)
+                accepted = tls.accepts(origin.host, address, origin.port, version, target.timeout_s)
                 if accepted and version in ("TLSv1", "TLSv1.1"):
                     found.append(Finding(f"{origin} accepts {version}, which must be refused"))
                 elif not accepted and version in ("TLSv1.2", "TLSv1.3"):
