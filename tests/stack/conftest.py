@@ -59,9 +59,10 @@ def leftovers(project: str) -> dict[str, list[str]]:
     return found
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def stack_ports(docker_ready: None) -> Iterator[None]:
-    """The host's stack ports, held for the whole test session (other runs wait; see targets/compose.py)."""
+    """The host's stack ports, held while a module's stacks run (other runs wait; see targets/runs.py). Tests that
+    start a stack in a subprocess must not hold them (the subprocess takes them itself)."""
     from lobestack.targets.runs import stack_lock
 
     with stack_lock(print, 900):
