@@ -5,6 +5,10 @@ static-gate   the whole gate as users run it: `python -m pytest suites/static --
 model+checks  in-process: build the deployment model and run every check (what the gate's own time is made of)
 stack-up      (--stack) cold start of the ephemeral stack, images cached: render + `up` until all healthy
 stack-down    (--stack) teardown: `down --volumes` of a healthy stack
+live-all      (--stack) every live check against the healthy stack, run concurrently as the suite does
+live-slowest  (--stack) the slowest single live check alone (live-all should stay within 1.5x of it)
+live-dead     (--stack) `pytest suites/stack --target live` against an address that accepts and never answers
+smoke-warm    (--stack) `tox -e smoke` end to end with images cached: it starts and removes its own stack
 
 Usage: python scripts/bench.py [--runs 5] [--stack [--images reference|official]]
 The official image set needs a machine that can pull from Docker Hub.
@@ -112,7 +116,97 @@ def _bench_stack(runs: int, images: str) -> int:
     print(f"stack-up      {_median(ups)}  (images={images}, cached; render + up to all healthy)")
     print(f"stack-down    {_median(downs)}  (down --volumes)")
     print(f"ratio         start/teardown {statistics.median(ups) / statistics.median(downs):.1f}x")
+    _bench_live(runs, images)
+    _bench_dead(runs)
+    _bench_smoke(runs)
     return 0
+
+
+def _bench_live(runs: int, images: str) -> None:
+    from lobestack.checks import all_checks
+    from lobestack.checks.runner import evaluate, evaluate_all
+    from lobestack.targets.compose import EphemeralStack
+
+    checks = all_checks("stack")
+    with tempfile.TemporaryDirectory(prefix="lobestack-bench-live-") as tmp:
+        stack = EphemeralStack.create(Path(tmp), images, progress=lambda line: None)
+        try:
+            stack.up()
+            together: list[float] = []
+            for _ in range(runs):
+                t0 = time.perf_counter()
+                results = evaluate_all(checks, stack)
+                together.append(time.perf_counter() - t0)
+                bad = {cid: o for cid, o in results.items() if o.findings or o.error}
+                if bad:
+                    print(f"live checks failed on the healthy stack: {bad}", file=sys.stderr)
+            alone: dict[str, list[float]] = {c.id: [] for c in checks}
+            for _ in range(runs):
+                for c in checks:
+                    t0 = time.perf_counter()
+                    evaluate(c, stack)
+                    alone[c.id].append(time.perf_counter() - t0)
+        finally:
+            stack.down()
+    slowest = max(alone, key=lambda cid: statistics.median(alone[cid]))
+    print(f"live-all      {_median(together)}  ({len(checks)} live checks, concurrently)")
+    print(f"live-slowest  {_median(alone[slowest])}  ({slowest} alone)")
+    print(f"ratio         all/slowest {statistics.median(together) / statistics.median(alone[slowest]):.2f}x")
+    print(f"live-serial   sum of medians {sum(statistics.median(v) for v in alone.values()):.3f} s (one at a time)")
+
+
+def _bench_dead(runs: int) -> None:
+    import socket
+
+    from lobestack.render.ephemeral import render_ephemeral
+
+    listeners = []
+    for port in (80, 443, 8443):
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.3", port))
+        sock.listen(256)
+        listeners.append(sock)
+    try:
+        with tempfile.TemporaryDirectory(prefix="lobestack-bench-dead-") as tmp:
+            render_ephemeral(Path(tmp) / "deploy")
+            command = [
+                sys.executable,
+                "-m",
+                "pytest",
+                "suites/stack",
+                "--target",
+                "live",
+                "--deployment",
+                str(Path(tmp) / "deploy"),
+                "-q",
+                "-p",
+                "no:cacheprovider",
+                "--report-dir",
+                str(Path(tmp) / "r"),
+            ]
+            for name in ("lobe.test", "auth.test", "s3.test"):
+                command += ["--resolve", f"{name}:127.0.0.3"]
+            samples = []
+            for _ in range(runs):
+                t0 = time.perf_counter()
+                subprocess.run(command, cwd=REPO, capture_output=True, text=True)
+                samples.append(time.perf_counter() - t0)
+    finally:
+        for sock in listeners:
+            sock.close()
+    print(f"live-dead     {_median(samples)}  (every verdict; probes bounded at 4 s, run concurrently)")
+
+
+def _bench_smoke(runs: int) -> None:
+    samples = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        result = subprocess.run(["tox", "-e", "smoke"], cwd=REPO, capture_output=True, text=True)
+        samples.append(time.perf_counter() - t0)
+        if result.returncode != 0:
+            print(result.stdout[-2000:], file=sys.stderr)
+    print(f"smoke-warm    {_median(samples)}  ($ tox -e smoke; images cached)")
 
 
 if __name__ == "__main__":
