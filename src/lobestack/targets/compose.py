@@ -27,6 +27,7 @@ from lobestack.render.bundle import bundle_dir
 from lobestack.render.ephemeral import APP_DOMAIN, AUTH_DOMAIN, S3_DOMAIN, render_ephemeral
 from lobestack.report.redaction import Redactor
 from lobestack.targets import pki
+from lobestack.targets.images import standins_dir
 
 os.environ.setdefault("TESTCONTAINERS_RYUK_DISABLED", "true")
 os.environ.setdefault("TESTCONTAINERS_CONNECTION_MODE", "docker_host")
@@ -144,6 +145,10 @@ class EphemeralStack:
         edit: Callable[[Path], None] | None = None,
     ) -> EphemeralStack:
         """Render a deployment directory for the test names with a per-run CA; `edit` may break it on purpose."""
+        if images not in IMAGE_SETS:
+            raise ValueError(f"unknown image set {images!r}")
+        # before anything is rendered: an installation without the stand-ins' sources fails here, in one line
+        overlay = standins_dir() / "docker-compose.reference.yml" if images == "reference" else None
         root = workdir / "deploy"
         pki_dir = workdir / "pki"
         pki.issue(root / "certs", [APP_DOMAIN, AUTH_DOMAIN, S3_DOMAIN], pki_dir / "ca.pem")
@@ -162,9 +167,8 @@ class EphemeralStack:
         shutil.copyfile(
             bundle_dir() / "ephemeral" / "docker-compose.ephemeral.yml", root / "docker-compose.ephemeral.yml"
         )
-        shutil.copyfile(
-            bundle_dir() / "reference" / "docker-compose.reference.yml", root / "docker-compose.reference.yml"
-        )
+        if overlay is not None:
+            shutil.copyfile(overlay, root / "docker-compose.reference.yml")
         if edit is not None:
             edit(root)
         return cls(root, images, progress=progress)

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Local end-to-end check of lobestack/logto-standin:1 against a throwaway PostgreSQL (test only).
 # Creates lsdev-logto-* containers and the lsdev-logto-net network, removes them at the end.
-# Usage (from compose/reference/logto):  sh testpg/run-local-test.sh
+# Usage (from standins/logto):  sh testpg/run-local-test.sh
 set -eu
 cd "$(dirname "$0")/.."
 IMG=${IMG:-lobestack/logto-standin:1}
