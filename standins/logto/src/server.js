@@ -7,6 +7,7 @@ import mount from 'koa-mount';
 import Provider, { errors as oidcErrors } from 'oidc-provider';
 import { IMAGE_VERSION, isSemver, loadServerConfig, SERVER_HEADER, semverCompare } from './config.js';
 import { connect, DbError, isSeeded, MARKER_TABLE, readDeployedVersion, redact } from './db.js';
+import { oidcErrorHandler, renderError } from './oidc-errors.js';
 import * as pages from './pages.js';
 
 const log = {
@@ -100,16 +101,8 @@ function makeProvider({ issuer, clients, users, cookieKeys, trustProxy }) {
       // Logto sends the browser to its sign-in experience with the app id.
       url: async (ctx, interaction) => `/sign-in?app_id=${encodeURIComponent(interaction.params.client_id)}`,
     },
-    // Logto answers OIDC errors on browser endpoints with JSON `{code: "oidc.<error>", ...}`.
-    renderError: async (ctx, out) => {
-      ctx.type = 'json';
-      ctx.body = {
-        code: `oidc.${out.error}`,
-        message: out.error_description || out.error,
-        error: out.error,
-        error_description: out.error_description,
-      };
-    },
+    // Logto renders oidc-provider's error object as JSON; oidcErrorHandler adds Logto's code and message.
+    renderError,
     findAccount: async (ctx, sub) => {
       const user = users.get(sub);
       if (!user) return undefined;
@@ -217,7 +210,7 @@ function buildApp(cfg, tenants, cookieKeys) {
     const { path, method } = ctx;
 
     if (path === '/oidc' || path.startsWith('/oidc/')) {
-      return tenant.oidc(ctx, next);
+      return oidcErrorHandler(ctx, () => tenant.oidc(ctx, next));
     }
     if (path === '/api/status') {
       if (method !== 'GET' && method !== 'HEAD') ctx.throw(405);
