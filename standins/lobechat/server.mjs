@@ -15,6 +15,7 @@ import pg from 'pg';
 
 const SERVER_HEADER = 'lobestack-lobechat-standin';
 const FOOTER = 'lobestack stand-in for LobeChat — not the real LobeChat';
+// Where the Next.js app has its auth routes (src/app/(backend)/api/auth/[...nextauth] and .../adapter).
 const BASE_PATH = '/api/auth';
 const env = process.env;
 
@@ -79,12 +80,25 @@ for (const [k, v] of Object.entries({
   if (!v) console.warn(`⚠️ ${k} is empty: sign-in will fail (error=Configuration)`);
 }
 
-let NEXTAUTH_ORIGIN = null;
-if (env.NEXTAUTH_URL) {
+// next-auth 5.0.0-beta.30 (LobeChat 1.143.3), lib/env.js: AUTH_URL ?? NEXTAUTH_URL, when non-empty, gives
+//  - the origin of every request Auth.js sees (reqWithEnvURL: the request's origin is replaced by it; an
+//    unparsable value throws, so every auth route answers 500), and
+//  - Auth.js's basePath (setEnvDefaults: its pathname unless "/"; else, or when unparsable, "/api/auth").
+// Without it the request URL is what the Next.js standalone server builds: http://$HOSTNAME:$PORT
+// (vercel/next.js#79182), i.e. http://0.0.0.0:3210 in the LobeChat image: callbackUrl and redirect_uri
+// then name 0.0.0.0, the classic "NEXTAUTH_URL missing" failure.
+const AUTH_ENV_URL = env.AUTH_URL ?? env.NEXTAUTH_URL;
+let AUTH_BASE_PATH = '/api/auth';
+let ENV_ORIGIN = null;
+let ENV_URL_ERROR = null;
+if (AUTH_ENV_URL) {
   try {
-    NEXTAUTH_ORIGIN = new URL(env.NEXTAUTH_URL).origin;
-  } catch {
-    console.warn(`⚠️ NEXTAUTH_URL=${env.NEXTAUTH_URL} is not a URL; using the request's host`);
+    const parsed = new URL(AUTH_ENV_URL);
+    ENV_ORIGIN = parsed.origin;
+    if (parsed.pathname !== '/') AUTH_BASE_PATH = parsed.pathname;
+  } catch (error) {
+    ENV_URL_ERROR = `${error.name}: ${error.message} (NEXTAUTH_URL=${AUTH_ENV_URL})`;
+    console.warn(`⚠️ NEXTAUTH_URL=${AUTH_ENV_URL} is not a URL: every /api/auth route will answer 500`);
   }
 }
 
@@ -147,8 +161,36 @@ const rowToUser = (r) =>
     name: r.full_name ?? r.username,
   };
 
-// Server side of the adapter: what LobeChat's /api/auth/adapter route does, on a tiny schema.
+// Server side of the adapter: what LobeChat's NextAuthUserService does for /api/auth/adapter, on a tiny schema.
+// The actions of the real route; those the stand-in has no tables for answer as a failing service call does.
+const ADAPTER_ACTIONS = [
+  'createAuthenticator', 'createSession', 'createUser', 'createVerificationToken', 'deleteSession', 'deleteUser',
+  'getAccount', 'getAuthenticator', 'getSessionAndUser', 'getUser', 'getUserByAccount', 'getUserByEmail',
+  'linkAccount', 'listAuthenticatorsByUserId', 'unlinkAccount', 'updateAuthenticatorCounter', 'updateSession',
+  'updateUser', 'useVerificationToken',
+];
+const notEmulated = (action) => async () => {
+  throw new Error(`${action} is not emulated by the lobestack stand-in (JWT sessions need none of it)`);
+};
 const adapterActions = {
+  ...Object.fromEntries(ADAPTER_ACTIONS.map((action) => [action, notEmulated(action)])),
+  async getAccount({ provider, providerAccountId }) {
+    const { rows } = await pool.query(
+      'SELECT * FROM nextauth_accounts WHERE provider = $1 AND provider_account_id = $2',
+      [provider, providerAccountId],
+    );
+    const r = rows[0];
+    return r ? { provider: r.provider, providerAccountId: r.provider_account_id, type: r.type, userId: r.user_id } : null;
+  },
+  async getAuthenticator() {
+    return null;
+  },
+  async getSessionAndUser() {
+    return null;
+  },
+  async listAuthenticatorsByUserId() {
+    return [];
+  },
   async createUser(u) {
     const id = u.providerAccountId || u.id || crypto.randomUUID();
     const { rows } = await pool.query(
@@ -203,35 +245,34 @@ const adapterActions = {
   },
 };
 
-// Client side of the adapter: like late LobeChat 1.x, every adapter method is an HTTP call to
-// ${APP_URL}/api/auth/adapter (the public URL, i.e. through the reverse proxy) with the bearer.
+// Client side of the adapter, as LobeChat 1.143.3's LobeNextAuthDbAdapter (src/libs/next-auth/adapter):
+// every adapter method is a POST of {action, data} to ${APP_URL}/api/auth/adapter (the public URL, so through
+// the reverse proxy) with `Authorization: Bearer ${KEY_VAULTS_SECRET}`; the answer is read as JSON whatever
+// its status, and `success: false` becomes `Error("LobeNextAuthDbAdapter: <error>")`, which Auth.js logs as
+// `[auth][error] AdapterError` and turns into /next-auth/error?error=Configuration.
+const DATE_KEYS = ['expires', 'emailVerified'];
+const ADAPTER_INIT_ERROR = APP_URL ? null : 'LobeNextAuthDbAdapter: APP_URL is not set in environment variables';
 async function adapterFetch(action, data) {
-  const url = `${APP_URL}${BASE_PATH}/adapter`;
-  let res;
-  try {
-    res = await fetch(url, {
-      body: JSON.stringify({ action, data }),
-      headers: { Authorization: `Bearer ${KEY_VAULTS_SECRET}`, 'Content-Type': 'application/json' },
-      method: 'POST',
-    });
-  } catch (error) {
-    const cause = error.cause ? ` (cause: ${error.cause.code || ''} ${error.cause.message || error.cause})` : '';
-    throw new Error(`[adapter] ${action}: ${error.name}: ${error.message}${cause} calling ${url}`);
+  const res = await fetch(`${APP_URL}${BASE_PATH}/adapter`, {
+    body: JSON.stringify({ action, data }),
+    headers: { Authorization: `Bearer ${KEY_VAULTS_SECRET}`, 'Content-Type': 'application/json' },
+    method: 'POST',
+  });
+  const body = await res.json();
+  if (!body.success) throw new Error(`LobeNextAuthDbAdapter: ${body.error}`);
+  if (body?.data) {
+    for (const key of DATE_KEYS) if (body.data[key]) body.data[key] = new Date(body.data[key]);
   }
-  const text = await res.text();
-  if (!res.ok) throw new Error(`[adapter] ${action}: ${url} answered ${res.status}: ${text.slice(0, 200)}`);
-  const body = JSON.parse(text);
-  if (!body.success) throw new Error(`[adapter] ${action} failed: ${text.slice(0, 200)}`);
-  return body.data ?? null;
+  return body.data;
 }
 const selfCallAdapter = Object.fromEntries(
-  Object.keys(adapterActions).map((action) => [action, (data) => adapterFetch(action, data)]),
+  ADAPTER_ACTIONS.map((action) => [action, (data) => adapterFetch(action, data)]),
 );
 
 // ---------------------------------------------------------------- Auth.js config
 const authConfig = {
   adapter: selfCallAdapter,
-  basePath: BASE_PATH,
+  basePath: AUTH_BASE_PATH,
   callbacks: {
     jwt({ token, user }) {
       if (user?.id) token.userId = user.id;
@@ -276,13 +317,10 @@ class HttpError extends Error {
   }
 }
 
-// Like next-auth v5's reqWithEnvURL: the origin comes from NEXTAUTH_URL when it is set, else
-// from the (forwarded) request host.
-function requestOrigin(req) {
-  if (NEXTAUTH_ORIGIN) return NEXTAUTH_ORIGIN;
-  const proto = (req.headers['x-forwarded-proto'] || 'http').split(',')[0].trim();
-  const host = (req.headers['x-forwarded-host'] || req.headers.host || `localhost:${PORT}`).split(',')[0].trim();
-  return `${proto}://${host}`;
+// The origin Auth.js sees (see AUTH_ENV_URL above).
+function requestOrigin() {
+  if (ENV_URL_ERROR) throw new HttpError(500, 'Internal Server Error');
+  return ENV_ORIGIN ?? `http://${BIND}:${PORT}`;
 }
 
 function readBody(req, limit = 10 * 1024 * 1024) {
@@ -357,7 +395,7 @@ ${bodyHtml}
 
 // Call Auth.js in-process (as next-auth's auth() helper does) with the caller's cookies.
 async function authInternal(req, path) {
-  const url = new URL(`${BASE_PATH}${path}`, requestOrigin(req));
+  const url = new URL(`${AUTH_BASE_PATH}${path}`, requestOrigin());
   const headers = new Headers();
   if (req.headers.cookie) headers.set('cookie', req.headers.cookie);
   const response = await Auth(new Request(url, { headers }), authConfig);
@@ -419,33 +457,51 @@ function describeError(error) {
 }
 
 // ---------------------------------------------------------------- routes
+// POST /api/auth/adapter, as src/app/(backend)/api/auth/adapter/route.ts of LobeChat 1.143.3 (a Next.js route
+// with POST only):
+//   Authorization missing, or not `Bearer ${KEY_VAULTS_SECRET}` once trimmed -> 401 {"error":"Unauthorized","success":false}
+//   {"action": <one of ADAPTER_ACTIONS>, "data": ...}                         -> 200 {"data":<result>,"success":true}
+//   another action                                                            -> 400 {"error":"Invalid action","success":false}
+//   a body that is not JSON, or a failing call                                -> 400 {"error":<the error, as JSON>,"success":false}
+// e.g. {"action":"getUser","data":"<unknown id>"} with the bearer -> 200 {"data":null,"success":true}.
+async function adapterRoute(req, res) {
+  if (req.method === 'OPTIONS') return send(res, 204, '', { allow: 'OPTIONS, POST' });
+  if (req.method !== 'POST') return send(res, 405, '', { allow: 'OPTIONS, POST' });
+  const authorization = req.headers.authorization;
+  if (!authorization || authorization.trim() !== `Bearer ${KEY_VAULTS_SECRET}`) {
+    return send(res, 401, { error: 'Unauthorized', success: false });
+  }
+  let data;
+  let result;
+  try {
+    data = JSON.parse((await readBody(req)).toString('utf8'));
+    if (data?.data) {
+      for (const key of DATE_KEYS) if (data.data[key]) data.data[key] = new Date(data.data[key]);
+    }
+    if (!ADAPTER_ACTIONS.includes(data.action)) {
+      return send(res, 400, { error: 'Invalid action', success: false });
+    }
+    result = await adapterActions[data.action](data.data);
+  } catch (error) {
+    console.error(`[adapter] ${data?.action ?? '(no action)'}: ${error.message}`);
+    return send(res, 400, { error, success: false });
+  }
+  return send(res, 200, { data: result, success: true });
+}
+
 async function route(req, res) {
   const url = new URL(req.url, 'http://internal');
   const path = url.pathname;
 
-  if (path === `${BASE_PATH}/adapter`) {
-    if (req.method !== 'POST') return send(res, 405, { error: 'Method Not Allowed' });
-    if (req.headers.authorization !== `Bearer ${KEY_VAULTS_SECRET}`) {
-      return send(res, 401, { error: 'Unauthorized' });
-    }
-    let body;
-    try {
-      body = JSON.parse((await readBody(req)).toString('utf8'));
-    } catch {
-      return send(res, 400, { error: 'invalid JSON' });
-    }
-    const fn = adapterActions[body?.action];
-    if (!fn) return send(res, 400, { error: `unknown action ${body?.action}`, success: false });
-    try {
-      return send(res, 200, { data: await fn(body.data), success: true });
-    } catch (error) {
-      console.error(`[adapter] ${body.action}:`, error.message);
-      return send(res, 500, { error: error.message, success: false });
-    }
-  }
+  if (path === `${BASE_PATH}/adapter`) return adapterRoute(req, res);
 
-  if (path === BASE_PATH || path.startsWith(`${BASE_PATH}/`)) {
-    const target = new URL(req.url, requestOrigin(req));
+  // Next.js's catch-all route /api/auth/[...nextauth]: next-auth's handlers, i.e. Auth(reqWithEnvURL(req)).
+  if (path.startsWith(`${BASE_PATH}/`)) {
+    if (ADAPTER_INIT_ERROR) {
+      console.error(`Error: ${ADAPTER_INIT_ERROR}`);
+      return send(res, 500, 'Internal Server Error');
+    }
+    const target = new URL(req.url, requestOrigin());
     const hasBody = !['GET', 'HEAD'].includes(req.method);
     const request = new Request(target, {
       body: hasBody ? await readBody(req) : undefined,
