@@ -13,7 +13,8 @@ NOT the real mc. Commands:
   mc admin policy create ALIAS NAME FILE
   mc admin policy attach ALIAS NAME [NAME...] --user ACCESS
 Aliases live in ~/.mc/config.json (or --config-dir / MC_CONFIG_DIR); MC_HOST_<alias>=http://AK:SK@host:port works.
-The alias "local" defaults to http://127.0.0.1:9000 with MINIO_ROOT_USER/PASSWORD, like in the MinIO image.
+Like mc's default configuration, the alias "local" is http://127.0.0.1:9000 WITHOUT credentials (anonymous requests:
+enough for `mc ready local`); give it credentials with `mc alias set` or MC_HOST_local, as with the real mc.
 """
 
 from __future__ import annotations
@@ -80,12 +81,8 @@ def resolve_alias(opts: dict, alias: str) -> dict:
     cfg = load_config(opts)
     if alias in cfg["aliases"]:
         return cfg["aliases"][alias]
-    if alias == "local":  # implicit, like the MinIO image's healthcheck `mc ready local`
-        return {
-            "url": "http://127.0.0.1:9000",
-            "accessKey": os.environ.get("MINIO_ROOT_USER", ""),
-            "secretKey": os.environ.get("MINIO_ROOT_PASSWORD", ""),
-        }
+    if alias == "local":  # mc's default alias (what the MinIO image's healthcheck `mc ready local` uses)
+        return {"url": "http://127.0.0.1:9000", "accessKey": "", "secretKey": ""}
     die(f"Unable to get alias `{alias}`: no such alias. Use `mc alias set` first.")
     return {}
 
@@ -102,8 +99,10 @@ def split_target(target: str) -> tuple[str, str, str]:
 # --------------------------------------------------------------------------- clients
 def s3_client(al: dict):
     import boto3
+    from botocore import UNSIGNED
     from botocore.config import Config
 
+    anonymous = not (al.get("accessKey") and al.get("secretKey"))  # mc sends unsigned requests without keys
     return boto3.client(
         "s3",
         endpoint_url=al["url"],
@@ -112,7 +111,7 @@ def s3_client(al: dict):
         region_name=os.environ.get("MC_REGION", "us-east-1"),
         config=Config(
             s3={"addressing_style": "path"},
-            signature_version="s3v4",
+            signature_version=UNSIGNED if anonymous else "s3v4",
             retries={"max_attempts": 2},
             connect_timeout=5,
             read_timeout=30,

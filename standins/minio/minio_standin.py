@@ -7,9 +7,10 @@ NOT MinIO. Implements, for lobestack's hermetic CI:
     (`mc admin user add`)
   * AWS SigV4 verification (header and presigned query), SigV2 access-key check only
   * anonymous access decided by the bucket policy (moto itself lets everything through)
-  * CORS from MINIO_API_CORS_ALLOW_ORIGIN (preflight answered here: moto answers 403 on an existing key)
+  * CORS from MINIO_API_CORS_ALLOW_ORIGIN as MinIO's corsHandler answers it (exact or wildcard origin match)
   * a tiny console page on the console port
-All state is in memory: a restart loses buckets, objects, users and policies.
+State lives in moto's memory and is written through to `<data dir>/.lobestack-standin/` (buckets, policies,
+objects, users), so a container recreated on the same volume keeps it, as MinIO does.
 """
 
 from __future__ import annotations
@@ -34,12 +35,15 @@ os.environ.setdefault("MOTO_DISABLE_GLOBAL_CORS", "true")
 SERVER_NAME = "lobestack-minio-standin"
 LOG = logging.getLogger("minio-standin")
 
-CORS_METHODS = ["GET", "PUT", "POST", "HEAD", "DELETE"]
+# MinIO's corsHandler (cmd/api-router.go, RELEASE.2025-04-22T22-12-26Z) on rs/cors v1.11.1: these methods
+# (compared case-sensitively; OPTIONS always passes), any request header, credentials, these exposed headers.
+CORS_METHODS = ("GET", "PUT", "HEAD", "POST", "DELETE", "OPTIONS", "PATCH")
 CORS_EXPOSE = (
     "Date, Etag, Server, Connection, Accept-Ranges, Content-Range, Content-Encoding, Content-Length, "
     "Content-Type, Content-Disposition, Last-Modified, Content-Language, Cache-Control, Retry-After, "
-    "X-Amz-Bucket-Region, Expires, X-Amz*, X-Amz-Request-Id, X-Amz-Version-Id"
+    "X-Amz-Bucket-Region, Expires, X-Amz*, X-Amz*, *"
 )
+PREFLIGHT_VARY = "Origin, Access-Control-Request-Method, Access-Control-Request-Headers"
 MAX_SKEW = _dt.timedelta(minutes=15)
 
 
@@ -65,7 +69,7 @@ class IAM:
     def __init__(self, root_user: str, root_password: str):
         self.root_user = root_user
         self.root_password = root_password
-        self.lock = threading.Lock()
+        self.lock = threading.RLock()  # the admin API saves the state while holding it
         self.users: dict[str, dict] = {}  # access key -> {"secretKey", "status", "policies": [..]}
         self.policies: dict[str, dict] = {}  # name -> policy document
         for name, doc in CANNED_POLICIES.items():
@@ -106,6 +110,29 @@ CANNED_POLICIES = {  # the built-in policies MinIO ships
         "Statement": [{"Effect": "Allow", "Action": ["admin:*", "kms:*", "s3:*"], "Resource": ["arn:aws:s3:::*"]}],
     },
 }
+
+
+def match_simple(pattern: str, name: str) -> bool:
+    """minio/pkg wildcard.MatchSimple: `*` any run, `?` one character (optional at the end), else exact and
+    case-sensitive."""
+    if pattern == "":
+        return name == ""
+    if pattern == "*":
+        return True
+    return _deep_match(name, pattern)
+
+
+def _deep_match(s: str, p: str) -> bool:
+    while p:
+        if p[0] == "*":
+            return len(p) == 1 or _deep_match(s, p[1:]) or (len(s) > 0 and _deep_match(s[1:], p))
+        if p[0] == "?":
+            if not s:
+                return True  # MatchSimple: a trailing `?` may match nothing
+        elif not s or s[0] != p[0]:
+            return False
+        s, p = s[1:], p[1:]
+    return not s and not p
 
 
 # --------------------------------------------------------------------------- policy evaluation (subset)
@@ -379,6 +406,108 @@ def _buffer_body(environ: dict) -> bytes:
     return body
 
 
+# --------------------------------------------------------------------------- persistence under the data dir
+def _s3_backend():
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.s3.models import s3_backends
+
+    return s3_backends[DEFAULT_ACCOUNT_ID]["aws"]
+
+
+class Persistence:
+    """Keeps buckets, bucket policies, objects (bytes, metadata, last-modified) and IAM users/policies under
+    `<data dir>/.lobestack-standin/`, so a recreated container on the same volume finds them, as with MinIO.
+    Written through after every successful change; loaded into moto at start. Not MinIO's on-disk format."""
+
+    def __init__(self, data_dir: str, iam: IAM):
+        import pathlib
+
+        self.root = pathlib.Path(data_dir) / ".lobestack-standin"
+        self.iam = iam
+        self.lock = threading.Lock()
+
+    def _obj_path(self, bucket: str, key: str):
+        return self.root / "objects" / bucket / hashlib.sha256(key.encode()).hexdigest()
+
+    @staticmethod
+    def _write(path, data: bytes) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+
+    def load(self) -> str:
+        """Restore the saved state into moto and the IAM; say what was found."""
+        state_file = self.root / "state.json"
+        if not state_file.is_file():
+            self.root.mkdir(parents=True, exist_ok=True)
+            return "empty"
+        state = json.loads(state_file.read_text())
+        backend = _s3_backend()
+        objects = 0
+        for name, meta in state.get("buckets", {}).items():
+            backend.create_bucket(name, "us-east-1")
+            if meta.get("policy"):
+                backend.put_bucket_policy(name, meta["policy"].encode())
+            for info_file in sorted((self.root / "objects" / name).glob("*.json")):
+                info = json.loads(info_file.read_text())
+                key = backend.put_object(name, info["key"], info_file.with_suffix("").read_bytes())
+                key.set_metadata(info.get("metadata", {}))
+                if info.get("last_modified"):
+                    key.last_modified = _dt.datetime.fromisoformat(info["last_modified"])
+                objects += 1
+        with self.iam.lock:
+            self.iam.users.update(state.get("users", {}))
+            self.iam.policies.update(state.get("policies", {}))
+        return f"{len(state.get('buckets', {}))} bucket(s), {objects} object(s), {len(state.get('users', {}))} user(s)"
+
+    def save_state(self) -> None:
+        backend = _s3_backend()
+        buckets = {}
+        for name, bucket in backend.buckets.items():
+            policy = bucket.policy.decode() if isinstance(bucket.policy, bytes) else bucket.policy
+            buckets[name] = {"policy": policy or None}
+        with self.iam.lock:
+            users = dict(self.iam.users)
+            policies = {k: v for k, v in self.iam.policies.items() if k not in CANNED_POLICIES}
+        data = json.dumps({"buckets": buckets, "users": users, "policies": policies}, indent=1).encode()
+        with self.lock:
+            self._write(self.root / "state.json", data)
+            for gone in (self.root / "objects").glob("*"):
+                if gone.name not in buckets:
+                    for f in gone.iterdir():
+                        f.unlink()
+                    gone.rmdir()
+
+    def save_key(self, bucket: str, key: str) -> None:
+        backend = _s3_backend()
+        path = self._obj_path(bucket, key)
+        info_path = path.with_suffix(".json")
+        try:
+            obj = backend.get_object(bucket, key)
+        except Exception:  # the bucket is gone
+            obj = None
+        with self.lock:
+            if obj is None:
+                info_path.unlink(missing_ok=True)
+                path.unlink(missing_ok=True)
+                return
+            self._write(path, obj.value)
+            info = {"key": key, "metadata": dict(obj.metadata), "last_modified": obj.last_modified.isoformat()}
+            self._write(info_path, json.dumps(info).encode())
+
+    def save_bucket_keys(self, bucket: str) -> None:
+        """After a multi-object delete: drop what moto no longer has."""
+        try:
+            present = set(_s3_backend().get_bucket(bucket).keys.keys())
+        except Exception:
+            present = set()
+        for info_file in (self.root / "objects" / bucket).glob("*.json"):
+            key = json.loads(info_file.read_text())["key"]
+            if key not in present:
+                self.save_key(bucket, key)
+
+
 # --------------------------------------------------------------------------- the WSGI layer
 def _xml_error(code: str, message: str, resource: str, bucket: str = "", key: str = "") -> bytes:
     from xml.sax.saxutils import escape
@@ -394,57 +523,59 @@ def _xml_error(code: str, message: str, resource: str, bucket: str = "", key: st
 
 
 class MinioLayer:
-    def __init__(self, s3_app, iam: IAM, cors_origins: list[str], verify_sig: bool, enforce_policies: bool):
+    def __init__(
+        self,
+        s3_app,
+        iam: IAM,
+        cors_origins: list[str],
+        verify_sig: bool,
+        enforce_policies: bool,
+        persistence: Persistence | None = None,
+    ):
         self.app = s3_app
         self.iam = iam
         self.cors_origins = cors_origins
         self.verify_sig = verify_sig
         self.enforce_policies = enforce_policies
+        self.persistence = persistence
 
-    # -- CORS
+    # -- CORS (MinIO's corsHandler: rs/cors with an AllowOriginFunc over MINIO_API_CORS_ALLOW_ORIGIN)
     def allowed_origin(self, origin: str | None) -> bool:
+        """The Origin header, as sent, matches one entry exactly or by wildcard (`*`, `?`): `lobe.test` never
+        matches `https://lobe.test`."""
         if not origin:
             return False
-        for pat in self.cors_origins:
-            if pat == "*" or pat == origin or ("*" in pat and fnmatch.fnmatchcase(origin, pat)):
-                return True
-        return False
+        return any(match_simple(pattern, origin) for pattern in self.cors_origins)
 
     def cors_headers(self, environ: dict) -> list[tuple[str, str]]:
         origin = _header(environ, "origin")
-        if not self.allowed_origin(origin):
+        if not self.allowed_origin(origin) or environ["REQUEST_METHOD"] not in CORS_METHODS:
             return []
         return [
             ("Access-Control-Allow-Origin", origin),
-            ("Access-Control-Allow-Credentials", "true"),
             ("Access-Control-Expose-Headers", CORS_EXPOSE),
+            ("Access-Control-Allow-Credentials", "true"),
         ]
 
     def preflight(self, environ, start_response):
+        """rs/cors' handlePreflight: always 204; the CORS headers only for an allowed origin and method. The
+        answer names the requested method and echoes the requested headers (MinIO allows any header)."""
         origin = _header(environ, "origin")
-        req_method = (_header(environ, "access-control-request-method") or "").upper()
-        headers = [
-            ("Vary", "Origin, Access-Control-Request-Method, Access-Control-Request-Headers"),
-            ("Content-Length", "0"),
-        ]
-        if self.allowed_origin(origin) and req_method in CORS_METHODS:
-            headers += [
-                ("Access-Control-Allow-Origin", origin),
-                ("Access-Control-Allow-Credentials", "true"),
-                ("Access-Control-Allow-Methods", ", ".join(CORS_METHODS)),
-            ]
+        req_method = _header(environ, "access-control-request-method") or ""
+        headers = [("Vary", PREFLIGHT_VARY), ("Content-Length", "0")]
+        if self.allowed_origin(origin) and (req_method == "OPTIONS" or req_method in CORS_METHODS):
+            headers += [("Access-Control-Allow-Origin", origin), ("Access-Control-Allow-Methods", req_method)]
             req_headers = _header(environ, "access-control-request-headers")
-            if req_headers:  # any header is allowed: echo what was asked
+            if req_headers:
                 headers.append(("Access-Control-Allow-Headers", req_headers))
+            headers.append(("Access-Control-Allow-Credentials", "true"))
         start_response("204 No Content", headers)
         return [b""]
 
     # -- helpers
     def respond(self, environ, start_response, status: str, body: bytes, ctype: str, extra=()):
         headers = [("Content-Type", ctype), ("Content-Length", str(len(body))), *extra]
-        headers += self.cors_headers(environ)
-        if self.cors_origins:
-            headers.append(("Vary", "Origin"))
+        headers += [("Vary", "Origin"), *self.cors_headers(environ)]
         start_response(status, headers)
         return [body] if environ["REQUEST_METHOD"] != "HEAD" else [b""]
 
@@ -467,8 +598,8 @@ class MinioLayer:
                 return self.respond(environ, start_response, "200 OK", b"", "text/plain")
             return self.error(environ, start_response, 404, "NotFound", "Not found")
 
-        if method == "OPTIONS":
-            # CORS preflight is answered here for every path (moto answers 403 on an existing key)
+        if method == "OPTIONS" and _header(environ, "access-control-request-method"):
+            # a CORS preflight never reaches the S3 handlers (rs/cors), so no auth and no 403 from moto
             return self.preflight(environ, start_response)
 
         try:
@@ -503,21 +634,28 @@ class MinioLayer:
         ):
             return self.error(environ, start_response, 403, "AccessDenied", _ERR_MSG["AccessDenied"], bucket, key)
 
-        extra = self.cors_headers(environ)
-        vary = bool(self.cors_origins)
+        extra = [("Vary", "Origin"), *self.cors_headers(environ)]
+        seen = []
 
         def sr(status, headers, exc_info=None):
+            seen.append(status)
             headers = [
                 (k, v)
                 for k, v in headers
                 if not k.lower().startswith("access-control-") and k.lower() not in ("server", "date")
             ]
             headers += extra
-            if vary:
-                headers.append(("Vary", "Origin"))
             return start_response(status, headers, exc_info)
 
-        return self.app(environ, sr)
+        body = self.app(environ, sr)
+        if self.persistence is not None and method in ("PUT", "POST", "DELETE") and seen and seen[0][0] == "2":
+            if key:
+                self.persistence.save_key(bucket, key)
+            elif method == "POST" and "delete" in query:
+                self.persistence.save_bucket_keys(bucket)
+            else:
+                self.persistence.save_state()
+        return body
 
     def anonymous_allowed(self, bucket: str, action: str, resource: str) -> bool:
         if not bucket:
@@ -549,6 +687,8 @@ class MinioLayer:
         body = _buffer_body(environ)
 
         def ok(obj=None):
+            if method != "GET" and self.persistence is not None:
+                self.persistence.save_state()
             data = json.dumps(obj if obj is not None else {}).encode()
             return self.respond(environ, start_response, "200 OK", data, "application/json")
 
@@ -696,15 +836,26 @@ def serve(argv: list[str]) -> int:
         if "{" not in d and "://" not in d:
             os.makedirs(d, exist_ok=True)
 
-    cors_env = os.environ.get("MINIO_API_CORS_ALLOW_ORIGIN", "*")
-    cors_origins = [o.strip() for o in cors_env.split(",") if o.strip()]
+    # like MinIO: split on commas, entries used as written (no trimming); unset or empty means "*"
+    cors_env = os.environ.get("MINIO_API_CORS_ALLOW_ORIGIN", "") or "*"
+    cors_origins = cors_env.split(",")
     verify_sig = not _truthy("LOBESTACK_MINIO_SKIP_SIGV4")
     enforce = _truthy("LOBESTACK_MINIO_ENFORCE_POLICIES")
 
     import moto
     from moto.moto_server.werkzeug_app import create_backend_app
 
-    app = MinioLayer(create_backend_app("s3"), IAM(user, password), cors_origins, verify_sig, enforce)
+    iam = IAM(user, password)
+    persistence, restored = None, "state in memory only: the data dir is not a local, writable path"
+    local_dirs = [d for d in dirs if "{" not in d and "://" not in d]
+    if local_dirs and os.access(local_dirs[0], os.W_OK):
+        persistence = Persistence(local_dirs[0], iam)
+        try:
+            restored = f"state under {persistence.root}: restored {persistence.load()}"
+        except (OSError, ValueError) as exc:
+            print(f"ERROR cannot read the saved state under {persistence.root}: {exc}", file=sys.stderr)
+            return 1
+    app = MinioLayer(create_backend_app("s3"), iam, cors_origins, verify_sig, enforce, persistence)
 
     class Handler(WSGIRequestHandler):
         def version_string(self):  # the Server header
@@ -718,7 +869,7 @@ def serve(argv: list[str]) -> int:
     print(f"MinIO Object Storage Server -- lobestack STAND-IN (moto {moto.__version__}), NOT MinIO", flush=True)
     print(f"API: http://{api_host}:{api_port}", flush=True)
     print(f"WebUI: http://{con_host}:{con_port}", flush=True)
-    print(f"Data dirs (unused, state is in memory): {' '.join(dirs)}", flush=True)
+    print(f"Data dirs: {' '.join(dirs)}; {restored}", flush=True)
     print(
         f"CORS allowed origins: {', '.join(cors_origins) or '(none)'}; SigV4 verification: "
         f"{'on' if verify_sig else 'OFF'}; user policy enforcement: {'on' if enforce else 'off'}",
