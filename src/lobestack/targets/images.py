@@ -25,8 +25,8 @@ from lobestack.errors import BadInput
 HASH_LABEL = "org.lobestack.context-hash"
 DEFAULT_BASE = os.environ.get("LOBESTACK_BASE_IMAGE", "lobestack/bookworm-base:1")
 HOST_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
-# Not part of an image's content: test helpers, docs, dependency caches, the CA copied in at build time.
-_SKIP = {"node_modules", "extra-ca.pem", "selftest", "selftest.py", "testpg", "README.md", "__pycache__"}
+# Not part of an image's content: docs, dependency caches, the CA copied in at build time.
+_SKIP = {"node_modules", "extra-ca.pem", "README.md", "__pycache__"}
 
 
 @dataclass(frozen=True)
