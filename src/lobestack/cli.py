@@ -88,10 +88,11 @@ def _init(args: argparse.Namespace) -> int:
 
 
 def _images(args: argparse.Namespace) -> int:
-    from lobestack.targets.images import ImageBuildError, ensure_images
+    from lobestack.targets.images import ImageBuildError, ensure_images, standins_dir
 
     if args.extra_ca is not None and not args.extra_ca.is_file():
         raise BadInput("file not found", args.extra_ca)
+    standins_dir()  # an installation without the stand-ins' sources stops here, in one line
     print("lobestack images: the reference set (stand-ins for LobeChat, Logto, MinIO; real PostgreSQL and Nginx)")
     try:
         ensure_images(extra_ca=args.extra_ca, rebuild=args.rebuild, progress=lambda line: print(line, flush=True))

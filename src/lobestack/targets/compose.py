@@ -30,6 +30,7 @@ from lobestack.render.bundle import bundle_dir
 from lobestack.render.ephemeral import APP_DOMAIN, AUTH_DOMAIN, S3_DOMAIN, render_ephemeral
 from lobestack.report.redaction import Redactor
 from lobestack.targets import pki
+from lobestack.targets.images import standins_dir
 from lobestack.targets.runs import (
     KEEP_LABEL,
     OWNER_LABEL,
@@ -99,10 +100,6 @@ def host_gateway_ip() -> str:
     return match.group(1)
 
 
-def standins_dir() -> Path:
-    return bundle_dir() / "reference"
-
-
 class EphemeralStack(Target):
     """One ephemeral stack: its deployment directory, its Compose project, its lifecycle."""
 
@@ -143,6 +140,10 @@ class EphemeralStack(Target):
         owner: str | None = None,
     ) -> EphemeralStack:
         """Render a deployment directory for the test names with a per-run CA; `edit` may break it on purpose."""
+        if images not in IMAGE_SETS:
+            raise ValueError(f"unknown image set {images!r}")
+        # before anything is rendered: an installation without the stand-ins' sources fails here, in one line
+        overlay = standins_dir() / "docker-compose.reference.yml" if images == "reference" else None
         root = workdir / "deploy"
         pki_dir = workdir / "pki"
         pki.issue(root / "certs", [APP_DOMAIN, AUTH_DOMAIN, S3_DOMAIN], pki_dir / "ca.pem", pki_dir / "ca-key.pem")
@@ -162,7 +163,8 @@ class EphemeralStack(Target):
         shutil.copyfile(
             bundle_dir() / "ephemeral" / "docker-compose.ephemeral.yml", root / "docker-compose.ephemeral.yml"
         )
-        shutil.copyfile(standins_dir() / "docker-compose.reference.yml", root / "docker-compose.reference.yml")
+        if overlay is not None:
+            shutil.copyfile(overlay, root / "docker-compose.reference.yml")
         if edit is not None:
             edit(root)
         write_run_override(root, keep=keep, workdir=workdir, owner=owner or current_owner())

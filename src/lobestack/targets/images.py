@@ -1,6 +1,9 @@
 """The reference image set, built locally: stand-ins for LobeChat, Logto and MinIO, and real PostgreSQL+pgvector
 and Nginx from Debian packages. Each image is rebuilt only when its build context changed (a content hash label).
 
+The build contexts live in `standins/` of a lobestack source checkout: they are test infrastructure, not part of
+the deployment bundle, and the wheel does not carry them.
+
 Builds run `FROM ${BASE_IMAGE}`: `debian:bookworm-slim` where a registry is reachable, else the base that
 scripts/setup-host makes with debootstrap. Package managers inside a build reach their registries through the
 extra CA bundle in `extra-ca.pem` (the host's bundle by default: it trusts any TLS-intercepting proxy the host
@@ -18,13 +21,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lobestack.errors import BadInput
-from lobestack.render.bundle import bundle_dir
 
 HASH_LABEL = "org.lobestack.context-hash"
 DEFAULT_BASE = os.environ.get("LOBESTACK_BASE_IMAGE", "lobestack/bookworm-base:1")
 HOST_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
-# Not part of an image's content: test helpers, docs, dependency caches, the CA copied in at build time.
-_SKIP = {"node_modules", "extra-ca.pem", "selftest", "selftest.py", "testpg", "README.md", "__pycache__"}
+# Not part of an image's content: docs, dependency caches, the CA copied in at build time.
+_SKIP = {"node_modules", "extra-ca.pem", "README.md", "__pycache__"}
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,17 @@ REFERENCE_IMAGES = (
 
 class ImageBuildError(RuntimeError):
     pass
+
+
+def standins_dir() -> Path:
+    """`standins/` of the source checkout this module runs from; BadInput when there is none (an installed wheel)."""
+    checkout = Path(__file__).resolve().parents[3] / "standins"
+    if not (checkout / "docker-compose.reference.yml").is_file():
+        raise BadInput(
+            "the reference image set (--images reference) is built from a lobestack source checkout "
+            "(its standins/ folder); this installation has none: run from a clone, or use --images official"
+        )
+    return checkout
 
 
 def context_hash(directory: Path, build_args: dict[str, str]) -> str:
@@ -81,13 +94,13 @@ def ensure_images(
     timeout_s: int = 900,
 ) -> list[str]:
     """Build what is missing or stale; return the tags built."""
+    root = standins_dir()
     if not _image_exists(base_image):
         raise BadInput(
             f"base image {base_image} is missing: run scripts/setup-host (it builds it with debootstrap), "
             "or set LOBESTACK_BASE_IMAGE=debian:bookworm-slim where a registry is reachable"
         )
     ca = extra_ca if extra_ca is not None else (HOST_CA_BUNDLE if HOST_CA_BUNDLE.exists() else None)
-    root = bundle_dir() / "reference"
     built = []
     for spec in specs:
         directory = root / spec.directory
