@@ -164,7 +164,7 @@ class EphemeralStack(Target):
             bundle_dir() / "ephemeral" / "docker-compose.ephemeral.yml", root / "docker-compose.ephemeral.yml"
         )
         if overlay is not None:
-            shutil.copyfile(overlay, root / "docker-compose.reference.yml")
+            (root / "docker-compose.reference.yml").write_text(pin_reference_images(overlay), encoding="utf-8")
         if edit is not None:
             edit(root)
         write_run_override(root, keep=keep, workdir=workdir, owner=owner or current_owner())
@@ -454,6 +454,16 @@ class EphemeralStack(Target):
                 f"  remove it: python -m lobestack down {self.project}",
             ]
         )
+
+
+def pin_reference_images(overlay: Path) -> str:
+    """The reference overlay with each image named by its exact build context (images.pinned)."""
+    from lobestack.targets.images import REFERENCE_IMAGES, pinned
+
+    text = overlay.read_text(encoding="utf-8")
+    for spec in REFERENCE_IMAGES:
+        text = re.sub(rf"(?m)^(\s*image:\s*){re.escape(spec.tag)}\s*$", lambda m, s=spec: m.group(1) + pinned(s), text)
+    return text
 
 
 def write_run_override(root: Path, *, keep: bool, workdir: Path, owner: str) -> None:

@@ -70,6 +70,28 @@ def context_hash(directory: Path, build_args: dict[str, str]) -> str:
     return digest.hexdigest()[:16]
 
 
+def pinned(spec: ImageSpec, base_image: str = DEFAULT_BASE) -> str:
+    """The image reference of this exact build context: `<repo>:ctx-<hash>`. A run starts its images by this name,
+    so another checkout rebuilding the shared `:1` tag from other sources cannot change what a running stack
+    gets."""
+    wanted = context_hash(standins_dir() / spec.directory, {**spec.build_args, "BASE_IMAGE": base_image})
+    return f"{spec.tag.rsplit(':', 1)[0]}:ctx-{wanted}"
+
+
+def _drop_other_contexts(spec: ImageSpec, keep: str) -> None:
+    """Remove this image's tags of other contexts (docker refuses while a container still uses one: left alone)."""
+    repo = spec.tag.rsplit(":", 1)[0]
+    listed = subprocess.run(
+        ["docker", "image", "ls", repo, "--format", "{{.Repository}}:{{.Tag}}"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    ).stdout.split()
+    stale = [ref for ref in listed if ref.split(":", 1)[1].startswith("ctx-") and ref != keep]
+    if stale:
+        subprocess.run(["docker", "rmi", *stale], capture_output=True, timeout=120)
+
+
 def _image_label(tag: str) -> str | None:
     result = subprocess.run(
         ["docker", "image", "inspect", "--format", f'{{{{index .Config.Labels "{HASH_LABEL}"}}}}', tag],
@@ -105,7 +127,10 @@ def ensure_images(
     for spec in specs:
         directory = root / spec.directory
         wanted = context_hash(directory, {**spec.build_args, "BASE_IMAGE": base_image})
-        if not rebuild and _image_label(spec.tag) == wanted:
+        ref = pinned(spec, base_image)
+        if not rebuild and _image_exists(ref):
+            if _image_label(spec.tag) != wanted:
+                subprocess.run(["docker", "tag", ref, spec.tag], capture_output=True, timeout=30)
             progress(f"  image {spec.tag:34} up to date")
             continue
         ca_copy = directory / "extra-ca.pem"
@@ -119,6 +144,8 @@ def ensure_images(
             "--quiet",
             "--tag",
             spec.tag,
+            "--tag",
+            ref,
             "--label",
             f"{HASH_LABEL}={wanted}",
             "--build-arg",
@@ -144,5 +171,6 @@ def ensure_images(
             tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-15:])
             raise ImageBuildError(f"building {spec.tag} from {directory} failed:\n{tail}")
         progress(f"  image {spec.tag:34} built in {time.monotonic() - t0:.1f} s")
+        _drop_other_contexts(spec, ref)
         built.append(spec.tag)
     return built
