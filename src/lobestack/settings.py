@@ -1,0 +1,32 @@
+"""Settings lobestack reads from the environment. Each is read when it is needed and validated where it is read;
+`check_environment()` reads them all once at the start of a run, so that a bad value stops any run (the static gate
+too) with one line and exit 4 instead of a traceback at import or halfway through a stack start."""
+
+from __future__ import annotations
+
+import math
+import os
+
+from lobestack.errors import BadInput
+
+STACK_TIMEOUT_VAR = "LOBESTACK_STACK_TIMEOUT"
+DEFAULT_STACK_TIMEOUT_S = 240.0
+
+
+def stack_timeout_s() -> float:
+    """Seconds the ephemeral stack may take to become healthy ($LOBESTACK_STACK_TIMEOUT, default 240)."""
+    raw = os.environ.get(STACK_TIMEOUT_VAR, "").strip()
+    if not raw:
+        return DEFAULT_STACK_TIMEOUT_S
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or not 0 < value <= 24 * 3600:
+        shown = raw if len(raw) <= 40 else raw[:40] + "..."
+        raise BadInput(f"{STACK_TIMEOUT_VAR}={shown!r} is not a number of seconds between 0 and 86400 (e.g. 240)")
+    return value
+
+
+def check_environment() -> None:
+    stack_timeout_s()
