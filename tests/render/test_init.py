@@ -122,3 +122,31 @@ def test_real_nginx_accepts_the_rendered_sites(healthy_dir: Path, tmp_path: Path
     )
     assert result.returncode == 0, result.stderr
     assert "syntax is ok" in result.stderr
+
+
+def test_generated_secrets_are_safe_for_every_consumer() -> None:
+    """Letters and digits (KEY_VAULTS_SECRET: base64 without + or /), never a leading '-': unchanged in URL user
+    info, as a shell word, through Compose interpolation, as an mc argument, bare in .env."""
+    import math
+    import shlex
+    import string
+
+    from lobestack.checks.env_policy import _USERINFO_SAFE
+    from lobestack.deployment.envfile import format_env_line
+    from lobestack.deployment.interpolation import interpolate
+    from lobestack.render import secrets as fresh
+
+    alnum = set(string.ascii_letters + string.digits)
+    for _ in range(200):
+        for key, value in fresh.generate().items():
+            body = value.removesuffix("=") if key == "KEY_VAULTS_SECRET" else value.replace("-", "")
+            assert set(body) <= alnum, key
+            assert not value.startswith("-"), key
+            assert set(value) <= _USERINFO_SAFE, key
+            assert shlex.quote(value) == value, key
+            assert interpolate(value, {}) == value, key
+            assert format_env_line(key, value) == f"{key}={value}", key
+        assert len(base64.b64decode(fresh.key_vaults_secret(), validate=True)) == 32
+    # At least the entropy of the URL-safe tokens they replace (token_urlsafe(32): 256 bits, (24): 192 bits).
+    assert len(fresh.token(256)) * math.log2(62) >= 256
+    assert len(fresh.token(192)) * math.log2(62) >= 192

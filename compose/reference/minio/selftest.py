@@ -26,16 +26,16 @@ ORIGIN = "https://lobe.test"
 RESULTS: list[tuple[str, bool, str]] = []
 
 INIT_SCRIPT = """set -e
-mc alias set local http://minio:9000 "$MINIO_ROOT_USER" "$MINIO_ROOT_PASSWORD"
+printf '%s\\n%s\\n' "$MINIO_ROOT_USER" "$MINIO_ROOT_PASSWORD" | mc alias set local http://minio:9000
 mc mb --ignore-existing "local/$S3_BUCKET"
 mc anonymous set download "local/$S3_BUCKET"
-mc admin user add local "$S3_ACCESS_KEY_ID" "$S3_SECRET_ACCESS_KEY"
+printf '%s\\n%s\\n' "$S3_ACCESS_KEY_ID" "$S3_SECRET_ACCESS_KEY" | mc admin user add local
 cat > /tmp/lobe-rw.json <<EOF
 {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["s3:*"],
  "Resource": ["arn:aws:s3:::$S3_BUCKET", "arn:aws:s3:::$S3_BUCKET/*"]}]}
 EOF
 mc admin policy create local lobe-rw /tmp/lobe-rw.json
-mc admin policy attach local lobe-rw --user "$S3_ACCESS_KEY_ID"
+mc admin policy attach local lobe-rw --user="$S3_ACCESS_KEY_ID"
 mc anonymous get-json "local/$S3_BUCKET"
 mc ls "local/$S3_BUCKET"
 mc mb --ignore-existing "local/$S3_BUCKET"
@@ -111,7 +111,8 @@ def run(image: str, tmp: str) -> None:
 
     sfx = uuid.uuid4().hex[:6]
     net, srv, init = f"{PREFIX}-net-{sfx}", f"{PREFIX}-s3-{sfx}", f"{PREFIX}-init-{sfx}"
-    root_user, root_pw = "lobestack-root", "root-" + uuid.uuid4().hex[:16]
+    # A root password that starts with '-': piped keys must carry it where an argument would be an option.
+    root_user, root_pw = "lobestack-root", "-root-" + uuid.uuid4().hex[:16]
     ak, sk, bucket = "lobe-app", "app-" + uuid.uuid4().hex[:16], "lobe"
     script = os.path.join(tmp, "minio-init.sh")
     with open(script, "w") as fh:
