@@ -118,6 +118,9 @@ MISTAKES = {
         "deploy must be a mapping",
         COMPOSE,
     ),
+    "GPU capabilities as a number": Mistake(
+        _edit(COMPOSE, "capabilities: [gpu]", "capabilities: 5"), "capabilities must be a list", COMPOSE
+    ),
     "an Nginx site config that is a directory": Mistake(
         _replace_with_dir("nginx/app.conf"), "is a directory", "nginx/app.conf"
     ),

@@ -262,9 +262,14 @@ def _kind(value: Any) -> str:
 
 # The shape of every service key a check reads, as the Compose specification defines it: one line and exit 4 for
 # anything else, rather than a traceback inside a check.
+class _Scalar:
+    """Any plain value: YAML 1.1 reads `restart: no` as a boolean and `image: 1.0` as a number; what such a value
+    means is the reader's business, not a shape error."""
+
+
 _SHAPES: dict[str, tuple[type, ...]] = {
-    "image": (str,),
-    "restart": (str,),
+    "image": (_Scalar,),
+    "restart": (_Scalar,),
     "environment": (dict, list),
     "ports": (list,),
     "volumes": (list,),
@@ -274,10 +279,16 @@ _SHAPES: dict[str, tuple[type, ...]] = {
     "cap_add": (list,),
     "profiles": (list,),
     "deploy": (dict,),
-    "entrypoint": (str, list),
-    "command": (str, list),
+    "entrypoint": (_Scalar, list),
+    "command": (_Scalar, list),
 }
-_SHAPE_NAMES = {str: "a string", dict: "a mapping", list: "a list"}
+_SHAPE_NAMES = {_Scalar: "a plain value", dict: "a mapping", list: "a list"}
+
+
+def _has_shape(value: Any, kinds: tuple[type, ...]) -> bool:
+    if isinstance(value, dict | list):
+        return isinstance(value, kinds)
+    return _Scalar in kinds
 
 
 def _check_shapes(service: Service, path: Path) -> None:
@@ -288,7 +299,7 @@ def _check_shapes(service: Service, path: Path) -> None:
 
     for key, kinds in _SHAPES.items():
         value = spec.get(key)
-        if value is not None and not isinstance(value, kinds):
+        if value is not None and not _has_shape(value, kinds):
             refuse(key, f"must be {' or '.join(_SHAPE_NAMES[k] for k in kinds)}, not {_kind(value)}")
     environment = spec.get("environment")
     if isinstance(environment, list) and not all(isinstance(item, str) for item in environment):
@@ -320,6 +331,8 @@ def _check_shapes(service: Service, path: Path) -> None:
     devices = reservations.get("devices") or []
     if not isinstance(devices, list) or not all(isinstance(dev, dict) for dev in devices):
         refuse("deploy", "resources.reservations.devices must be a list of mappings")
+    if not all(isinstance(dev.get("capabilities") or [], list) for dev in devices):
+        refuse("deploy", "resources.reservations.devices[].capabilities must be a list")
 
 
 @dataclass
