@@ -128,6 +128,9 @@ MISTAKES = {
         _replace_with_loop("nginx/app.conf"), "symbolic link loop", "nginx/app.conf"
     ),
     "minio/init.sh is a directory": Mistake(_replace_with_dir("minio/init.sh"), "is a directory", "minio/init.sh"),
+    "--deployment naming a file": Mistake(
+        _nothing, "is not a directory", ".env", args=lambda deploy, tmp: ["--deployment", str(deploy / ".env")]
+    ),
     "--report-dir pointing at a file": Mistake(_nothing, "exists and is not a directory", args=_report_dir_is_a_file),
     "LOBESTACK_STACK_TIMEOUT=abc": Mistake(
         _nothing, "LOBESTACK_STACK_TIMEOUT='abc' is not a number of seconds", env={"LOBESTACK_STACK_TIMEOUT": "abc"}

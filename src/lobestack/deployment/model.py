@@ -101,6 +101,10 @@ def load_deployment(root: Path | str, mask: Mask | None = None) -> Deployment:
     keys are known to it before `.env` is parsed, and every error leaves masked."""
     root = Path(root)
     if not root.is_dir():
+        if root.exists():
+            raise BadInput("is not a directory (--deployment names the deployment directory)", root)
+        if os.path.lexists(root):
+            raise BadInput("is a dangling symbolic link or a link loop, not a deployment directory", root)
         raise BadInput("deployment directory not found", root)
     try:
         return _load(root, mask)
