@@ -45,13 +45,14 @@ def broken_dir(healthy_dir: Path, tmp_path: Path) -> Path:
 
 @dataclass(frozen=True)
 class GateRun:
-    """One run of the gate as a process: its exit code, output, wall time and peak memory (its own, not a sum)."""
+    """One run of the gate as a process: its exit code, output, wall and CPU time, peak memory (its own)."""
 
     returncode: int
     stdout: str
     stderr: str
     seconds: float
     peak_rss_mb: float
+    cpu_seconds: float = 0.0
 
     @property
     def output(self) -> str:
@@ -96,7 +97,8 @@ child = subprocess.Popen(sys.argv[2:])
 _, status, usage = os.wait4(child.pid, 0)
 seconds = time.monotonic() - started
 with open(sys.argv[1], "w") as handle:
-    json.dump({"returncode": os.waitstatus_to_exitcode(status), "seconds": seconds, "peak_kb": usage.ru_maxrss}, handle)
+    json.dump({"returncode": os.waitstatus_to_exitcode(status), "seconds": seconds, "peak_kb": usage.ru_maxrss,
+               "cpu_seconds": usage.ru_utime + usage.ru_stime}, handle)
 """
 
 
@@ -123,4 +125,5 @@ def run_measured(args: list[str], *, env: dict[str, str] | None = None, timeout_
             stderr=err.read_text(encoding="utf-8", errors="replace"),
             seconds=measured["seconds"],
             peak_rss_mb=measured["peak_kb"] / 1024,
+            cpu_seconds=measured["cpu_seconds"],
         )
