@@ -58,3 +58,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--report-dir", metavar="DIR", help="where junit.xml, report.html, summary.json go (default reports/<env>)"
     )
     group.addoption("--lobestack-env", metavar="NAME", help="the run's name in reports (default $LOBESTACK_ENV)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    from lobestack.errors import BadInput
+    from lobestack.settings import check_environment
+
+    try:
+        check_environment()
+    except BadInput as exc:
+        raise pytest.UsageError(str(exc)) from None

@@ -2,14 +2,14 @@
 
 NOT the real mc. Commands:
   mc ready ALIAS
-  mc alias set ALIAS URL ACCESS SECRET [--api S3v4] [--path auto|on|off]
+  mc alias set ALIAS URL [ACCESS [SECRET]] [--api S3v4] [--path auto|on|off]  (missing keys: stdin, one a line)
   mc alias list|ls [ALIAS] ; mc alias remove|rm ALIAS
   mc mb [--ignore-existing|-p] ALIAS/BUCKET
   mc rb [--force] ALIAS/BUCKET
   mc anonymous set download|upload|public|none ALIAS/BUCKET[/PREFIX]
   mc anonymous get ALIAS/BUCKET ; mc anonymous get-json ALIAS/BUCKET
   mc ls [ALIAS[/BUCKET[/PREFIX]]]
-  mc admin user add ALIAS ACCESS SECRET
+  mc admin user add ALIAS [ACCESS [SECRET]]  (missing keys: stdin, one a line)
   mc admin policy create ALIAS NAME FILE
   mc admin policy attach ALIAS NAME [NAME...] --user ACCESS
 Aliases live in ~/.mc/config.json (or --config-dir / MC_CONFIG_DIR); MC_HOST_<alias>=http://AK:SK@host:port works.
@@ -251,15 +251,18 @@ def cmd_alias(opts, args):
         for a in it:
             if a in ("--api", "--path"):
                 next(it, None)
-            elif a.startswith("--api=") or a.startswith("--path=") or a.startswith("-"):
+            elif a.startswith("--api=") or a.startswith("--path="):
                 pass
+            elif a.startswith("-"):  # like mc (Go's flag package): any other dash argument is an unknown flag
+                die("flag provided but not defined (an argument that starts with '-'; not shown: it may be a key)")
             else:
                 pos.append(a)
-        if len(pos) != 4:
+        if not 2 <= len(pos) <= 4:
             die(
                 "Incorrect number of arguments for alias set command. Usage: mc alias set ALIAS URL ACCESSKEY SECRETKEY"
             )
-        alias, url, ak, sk = pos
+        alias, url = pos[:2]
+        ak, sk = piped_keys(pos[2:])
         if not url.startswith(("http://", "https://")):
             die(f"Invalid URL `{url}`. URL scheme must be http or https.")
         entry = {"url": url.rstrip("/"), "accessKey": ak, "secretKey": sk, "api": "s3v4", "path": "auto"}
@@ -292,6 +295,15 @@ def cmd_alias(opts, args):
         return 0
     die(f"`{sub}` is not a recognized command. Get help using `--help` flag.")
     return 1
+
+
+def piped_keys(given: list[str]) -> tuple[str, str]:
+    """Access and secret key: those on the command line, the rest read from stdin one a line, like mc's
+    fetchAliasKeys / fetchUserKeys (Go's ReadLine: the line without its \\n or \\r\\n)."""
+    keys = list(given)
+    while len(keys) < 2:
+        keys.append(sys.stdin.readline().rstrip("\r\n"))
+    return keys[0], keys[1]
 
 
 def _flags(args, known_bool, known_val=()):
@@ -467,11 +479,12 @@ def cmd_admin(opts, args):
         die("Not enough arguments. Usage: mc admin user|policy ...")
     grp, rest = args[0], args[1:]
     if grp == "user" and rest and rest[0] == "add":
-        if len(rest) != 4:
+        if not 2 <= len(rest) <= 4:
             die(
                 "Incorrect number of arguments for user add command. Usage: mc admin user add ALIAS ACCESSKEY SECRETKEY"
             )
-        _, alias, ak, sk = rest
+        alias = rest[1]
+        ak, sk = piped_keys(rest[2:])
         admin_call(
             resolve_alias(opts, alias), "PUT", "add-user", {"accessKey": ak}, {"secretKey": sk, "status": "enabled"}
         )

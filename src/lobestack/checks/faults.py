@@ -15,14 +15,14 @@ from pathlib import Path
 
 @dataclass(frozen=True)
 class SetEnv:
-    """Set (or, with None, remove) keys of the deployment's .env."""
+    """Set (or, with None, remove) keys of the deployment's .env. With `raw`, each value is written as the text
+    after `=`, exactly (quotes, `$` and escapes as the user would type them)."""
 
     values: dict[str, str | None]
     expect: str | None = None
+    raw: bool = False
 
     def apply(self, root: Path) -> None:
-        from lobestack.deployment.envfile import format_env_line
-
         path = root / ".env"
         lines = path.read_text(encoding="utf-8").splitlines()
         pending = dict(self.values)
@@ -32,13 +32,20 @@ class SetEnv:
             if key in pending:
                 value = pending.pop(key)
                 if value is not None:
-                    out.append(format_env_line(key, value))
+                    out.append(self._line(key, value))
                 continue
             out.append(line)
-        out.extend(format_env_line(k, v) for k, v in pending.items() if v is not None)
+        out.extend(self._line(k, v) for k, v in pending.items() if v is not None)
         path.write_text("\n".join(out) + "\n", encoding="utf-8")
 
+    def _line(self, key: str, value: str) -> str:
+        from lobestack.deployment.envfile import format_env_line
+
+        return f"{key}={value}" if self.raw else format_env_line(key, value)
+
     def __str__(self) -> str:
+        if self.raw:
+            return "; ".join(f"unset {k}" if v is None else f".env line {k}={v}" for k, v in self.values.items())
         return "; ".join(f"unset {k}" if v is None else f"{k}={v!r}" for k, v in self.values.items())
 
 

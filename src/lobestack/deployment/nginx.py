@@ -10,7 +10,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import crossplane
+from crossplane.errors import NgxParserBaseException
 
+from lobestack.deployment.limits import MAX_NESTING, MAX_NGINX_FILES, read_text
 from lobestack.errors import BadInput
 
 # Directives whose server-level values a location inherits only when it sets none of its own.
@@ -128,14 +130,36 @@ def _flatten(block: list[dict], file: str) -> list[Directive]:
     return [Directive(d["directive"], tuple(d.get("args", [])), file, d["line"]) for d in block]
 
 
+def _check_nesting(path: Path) -> None:
+    depth = 0
+    try:
+        for token, line, quoted in crossplane.lex(str(path)):
+            if quoted:
+                continue
+            if token == "{":
+                depth += 1
+                if depth > MAX_NESTING:
+                    raise BadInput(f"blocks nest deeper than {MAX_NESTING} levels, the limit", path, line)
+            elif token == "}":
+                depth -= 1
+    except NgxParserBaseException as exc:
+        message = re.sub(r"\s+in\s+\S+:\d+$", "", exc.strerror)
+        raise BadInput(f"invalid Nginx config: {message}", path, exc.lineno) from None
+
+
 def load_nginx(directory: Path) -> NginxConfig:
     if not directory.is_dir():
         raise BadInput("directory not found (the Nginx site configs belong here)", directory)
     files = sorted(p for p in directory.glob("*.conf"))
     if not files:
         raise BadInput("no *.conf site configs found", directory)
+    if len(files) > MAX_NGINX_FILES:
+        raise BadInput(f"more than {MAX_NGINX_FILES} *.conf site configs, the limit", directory)
     servers: list[Server] = []
     for path in files:
+        # Nginx reads bytes, not UTF-8: only size, kind and NUL characters are refused here.
+        read_text(path, utf8=False)
+        _check_nesting(path)
         result = crossplane.parse(
             str(path), single=True, check_ctx=False, check_args=True, comments=False, strict=False
         )

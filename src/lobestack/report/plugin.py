@@ -32,8 +32,16 @@ def env_name(config: pytest.Config) -> str:
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
     env = env_name(config)
-    report_dir = Path(config.getoption("report_dir", None) or Path(config.rootpath, "reports", env))
-    report_dir.mkdir(parents=True, exist_ok=True)
+    given = config.getoption("report_dir", None)
+    if given is not None and not given.strip():
+        raise pytest.UsageError("--report-dir is empty (an unset variable?): name the directory for the reports")
+    report_dir = Path(given or Path(config.rootpath, "reports", env))
+    if report_dir.exists() and not report_dir.is_dir():
+        raise pytest.UsageError(f"--report-dir {report_dir}: exists and is not a directory")
+    try:
+        report_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise pytest.UsageError(f"--report-dir {report_dir}: cannot create it: {exc.strerror}") from None
     config.stash[REPORT_DIR] = report_dir
     config.stash[REDACTOR] = Redactor()
     config.stash[_RESULTS] = {}

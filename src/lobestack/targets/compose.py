@@ -28,7 +28,9 @@ from lobestack.errors import BadInput
 from lobestack.probes.http import HttpProbe
 from lobestack.render.bundle import bundle_dir
 from lobestack.render.ephemeral import APP_DOMAIN, AUTH_DOMAIN, S3_DOMAIN, render_ephemeral
+from lobestack.render.secrets import token as fresh_secret
 from lobestack.report.redaction import Redactor
+from lobestack.settings import lock_timeout_s
 from lobestack.targets import pki
 from lobestack.targets.images import standins_dir
 from lobestack.targets.runs import (
@@ -55,27 +57,6 @@ TEST_USER = "tester"
 IMAGE_SETS = ("official", "reference")
 RUN_OVERRIDE = "docker-compose.run.yml"
 FAST_HEALTH_INTERVAL_S = 1
-
-
-def lock_timeout_s() -> float:
-    return _env_seconds("LOBESTACK_STACK_LOCK_TIMEOUT", 900)
-
-
-def start_timeout_s() -> float:
-    return _env_seconds("LOBESTACK_STACK_TIMEOUT", 240)
-
-
-def _env_seconds(name: str, default: float) -> float:
-    raw = os.environ.get(name, "")
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        value = -1
-    if value <= 0:
-        raise BadInput(f"{name}={raw!r}: expected a positive number of seconds")
-    return value
 
 
 class StackStartError(Exception):
@@ -158,7 +139,7 @@ class EphemeralStack(Target):
         with (root / ".env").open("a", encoding="utf-8") as env:
             env.write(
                 f"\n# --- ephemeral stack only ---\nLOBESTACK_TEST_USER={TEST_USER}\n"
-                f"LOBESTACK_TEST_PASSWORD={secrets.token_urlsafe(18)}\n"
+                f"LOBESTACK_TEST_PASSWORD={fresh_secret(144)}\n"
             )
         shutil.copyfile(
             bundle_dir() / "ephemeral" / "docker-compose.ephemeral.yml", root / "docker-compose.ephemeral.yml"

@@ -62,7 +62,7 @@ class LiveTarget(Target):
         if options.ca_file is not None and not Path(options.ca_file).is_file():
             raise BadInput("--ca-file: not a readable file", options.ca_file)
         return cls(
-            load_deployment(Path(options.deployment)),
+            load_deployment(Path(options.deployment), mask=options.mask),
             resolve=parse_resolve(list(options.resolve)),
             ca_file=Path(options.ca_file) if options.ca_file else None,
             allow_writes=options.allow_writes,

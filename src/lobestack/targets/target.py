@@ -9,7 +9,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from lobestack.checks.context import CheckContext
 from lobestack.deployment import Deployment
@@ -138,3 +138,4 @@ class TargetOptions:
     resolve: tuple[str, ...] = ()
     ca_file: str | None = None
     allow_writes: bool = False
+    mask: Any = None  # the run's Redactor: secrets of a given deployment are masked before it is parsed
