@@ -106,6 +106,7 @@ class EphemeralStack(Target):
         self.redactor = Redactor(self.deployment.secret_values())
         self.durations: dict[str, float] = {}
         self._up: subprocess.Popen[str] | None = None
+        self._up_lock: contextlib.ExitStack | None = None  # the host's stack ports, held from up to down
         self._gateway = ""
 
     # --- creation -------------------------------------------------------------------------------------------------
@@ -231,6 +232,13 @@ class EphemeralStack(Target):
     # --- lifecycle ------------------------------------------------------------------------------------------------
     def up(self, timeout_s: float = 240.0, poll_s: float = 0.5) -> dict[str, float]:
         """Start and wait until every service is ready; raise StackStartError as soon as one cannot be."""
+        if self._up_lock is None:
+            self._up_lock = contextlib.ExitStack()
+            try:
+                self._up_lock.enter_context(stack_lock(self.progress, lock_timeout_s()))
+            except LockTimeout as exc:
+                self._up_lock = None
+                raise StackStartError("lock", str(exc)) from None
         t0 = time.monotonic()
         self.progress(
             f"stack {self.project}: starting {len(self.expected_services)} services "
@@ -292,7 +300,12 @@ class EphemeralStack(Target):
             except subprocess.TimeoutExpired:
                 self._up.kill()
         self.progress(f"stack {self.project}: removing containers, network and volumes")
-        self.compose_run("down", "--volumes", "--remove-orphans", "--timeout", "5", check=False, timeout_s=180)
+        try:
+            self.compose_run("down", "--volumes", "--remove-orphans", "--timeout", "5", check=False, timeout_s=180)
+        finally:
+            if self._up_lock is not None:
+                self._up_lock.close()
+                self._up_lock = None
 
     # --- facts ----------------------------------------------------------------------------------------------------
     def services(self) -> list[ServiceState]:
