@@ -36,6 +36,11 @@ class Finding:
         return f"{self.where}: {self.message}" if self.where else self.message
 
 
+class NothingToJudge(Exception):
+    """Raised by a check that finds nothing it could judge on this subject (e.g. no model loaded and none named to
+    warm up): the run reports the check skipped with this reason — visible, never a silent pass."""
+
+
 @dataclass(frozen=True)
 class Check:
     id: str
@@ -148,6 +153,12 @@ _ORDER = {
     "S3": 5,
     "DB": 6,
     "EXPOSE": 7,
+    "HOST-DOCKER": 0,
+    "HOST-CONTAINERS": 1,
+    "HOST-PORTS": 2,
+    "HOST-NGINX": 3,
+    "HOST": 4,
+    "GPU": 0,
 }
 
-__all__ = ["LAYERS", "Check", "Edit", "Finding", "Group", "SetEnv", "all_checks", "groups"]
+__all__ = ["LAYERS", "Check", "Edit", "Finding", "Group", "NothingToJudge", "SetEnv", "all_checks", "groups"]
