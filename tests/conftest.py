@@ -1,4 +1,5 @@
-"""Fixtures of lobestack's own tests: a healthy deployment rendered once, and copies of it to break."""
+"""Fixtures of lobestack's own tests: a healthy deployment rendered once, and copies of it to break; Docker, the
+reference images and the host's stack ports for the tests that bring a stack up (tests/stack, tests/host)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -127,3 +129,39 @@ def run_measured(args: list[str], *, env: dict[str, str] | None = None, timeout_
             peak_rss_mb=measured["peak_kb"] / 1024,
             cpu_seconds=measured["cpu_seconds"],
         )
+
+
+def _docker_ready() -> str | None:
+    if shutil.which("docker") is None:
+        return "no docker CLI (scripts/setup-host installs it)"
+    if subprocess.run(["docker", "info"], capture_output=True, timeout=30).returncode != 0:
+        return "no running Docker engine (scripts/setup-host starts it)"
+    if subprocess.run(["docker", "compose", "version"], capture_output=True, timeout=30).returncode != 0:
+        return "no Compose v2 plugin (scripts/setup-host installs it)"
+    return None
+
+
+@pytest.fixture(scope="session")
+def docker_ready() -> None:
+    reason = _docker_ready()
+    if reason:
+        pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def reference_images(docker_ready: None) -> None:
+    from lobestack.targets.images import ensure_images
+    from lobestack.targets.runs import remove_leftovers
+
+    remove_leftovers()
+    ensure_images()
+
+
+@pytest.fixture(scope="module")
+def stack_ports(docker_ready: None) -> Iterator[None]:
+    """The host's stack ports, held while a module's stacks run (other runs wait; see targets/runs.py). Tests that
+    start a stack in a subprocess must not hold them (the subprocess takes them itself)."""
+    from lobestack.targets.runs import stack_lock
+
+    with stack_lock(print, 900):
+        yield

@@ -241,7 +241,6 @@ def test_generated_secrets_are_safe_for_every_consumer() -> None:
     import string
 
     from lobestack.checks.static.env import _USERINFO_SAFE
-
     from lobestack.deployment.envfile import format_env_line
     from lobestack.deployment.interpolation import interpolate
     from lobestack.render import secrets as fresh

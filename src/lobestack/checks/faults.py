@@ -79,14 +79,17 @@ class Edit:
 
 @dataclass(frozen=True)
 class SiteEdit:
-    """Edit one site config of the running stack's Nginx (exactly one match), then reload Nginx."""
+    """Edit one site config of the running stack's Nginx (exactly one match), then reload Nginx — or, with
+    `reload=False`, leave the running Nginx on its old configuration (a site edited but never tested)."""
 
     file: str
     old: str
     new: str
+    reload: bool = True
 
     def __str__(self) -> str:
-        return f"nginx/{self.file}: {self.old!r} -> {self.new!r} (reloaded)"
+        how = "reloaded" if self.reload else "not reloaded"
+        return f"nginx/{self.file}: {self.old!r} -> {self.new!r} ({how})"
 
 
 @dataclass(frozen=True)
@@ -97,9 +100,13 @@ class Recreate:
     old: str
     new: str
     services: tuple[str, ...]
+    # False: do not wait for the services to become ready (a fault that keeps them from it); the tests wait until
+    # Docker has judged them instead (restarted once, or health no longer "starting").
+    ready: bool = True
 
     def __str__(self) -> str:
-        return f"{self.file}: {self.old!r} -> {self.new!r}, then recreate {', '.join(self.services)}"
+        text = f"{self.file}: {self.old!r} -> {self.new!r}, then recreate {', '.join(self.services)}"
+        return text if self.ready else text + " (not waiting for it to be ready)"
 
 
 @dataclass(frozen=True)
@@ -148,8 +155,53 @@ class Certificate:
         return f"certificate for {self.name}: {self.kind} (reloaded)"
 
 
-Step = SetEnv | Edit | SiteEdit | Recreate | EnvSet | Pause | Command | Certificate
-LIVE_STEPS = (SiteEdit, Recreate, EnvSet, Pause, Command, Certificate)
+@dataclass(frozen=True)
+class Stop:
+    """Stop a service (`docker compose stop`); undone by starting it again."""
+
+    service: str
+
+    def __str__(self) -> str:
+        return f"`docker compose stop {self.service}`"
+
+
+@dataclass(frozen=True)
+class Listen:
+    """A process on the host listens on `address` at a free port; undone by closing it."""
+
+    address: str = "0.0.0.0"
+
+    def __str__(self) -> str:
+        return f"a process listens on {self.address}:<a free port>"
+
+
+# --- host and gpu steps: the run's settings, and hosts that answer from recordings ---------------------------------
+
+
+@dataclass(frozen=True)
+class Setting:
+    """Run the check with one setting changed (a command-line option: a threshold, a model to warm up)."""
+
+    name: str
+    value: object
+
+    def __str__(self) -> str:
+        return f"--{self.name.replace('_', '-')} {self.value}"
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """The host answers every command as recorded in tests/data/hosts/<name>.yaml (real outputs, each with its
+    source and date): how checks of hardware and states CI cannot have (a GPU, a stopped Docker daemon) are proven."""
+
+    name: str
+
+    def __str__(self) -> str:
+        return f"a host recorded as `{self.name}`"
+
+
+Step = SetEnv | Edit | SiteEdit | Recreate | EnvSet | Pause | Command | Certificate | Stop | Listen | Setting | Recorded
+LIVE_STEPS = (SiteEdit, Recreate, EnvSet, Pause, Command, Certificate, Stop, Listen)
 
 
 @dataclass(frozen=True)

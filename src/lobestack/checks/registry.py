@@ -153,6 +153,12 @@ _ORDER = {
     "S3": 5,
     "DB": 6,
     "EXPOSE": 7,
+    "HOST-DOCKER": 0,
+    "HOST-CONTAINERS": 1,
+    "HOST-PORTS": 2,
+    "HOST-NGINX": 3,
+    "HOST": 4,
+    "GPU": 0,
 }
 
 __all__ = ["LAYERS", "Check", "CheckSkipped", "Edit", "Finding", "Group", "SetEnv", "all_checks", "groups"]

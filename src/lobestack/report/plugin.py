@@ -61,10 +61,13 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def first_line(config: pytest.Config) -> str:
-    """What ran, said first in every run (also with -q): env, target, image set, and stand-ins where used."""
+    """What ran, said first in every run (also with -q): env, target, image set, and stand-ins where used; for the
+    host and gpu layers, the hosts checked and their testinfra backends."""
     summary = config.stash[SUMMARY]
     images = config.getoption("images", None)
     line = f"lobestack {summary.env}: target={summary.target}"
+    if summary.host:
+        return f"{line} host={summary.host} deployment={summary.deployment or '(none)'}"
     if summary.target == "compose" and images:
         line += f" images={images}"
         if images == "reference":

@@ -26,6 +26,7 @@ class Summary:
     started: str
     duration_s: float = 0.0
     checks: list[CheckResult] = field(default_factory=list)
+    host: str = ""  # the host and gpu layers: the hosts checked and their testinfra backends
 
     @property
     def counts(self) -> dict[str, int]:
@@ -39,6 +40,7 @@ class Summary:
             "env": self.env,
             "target": self.target,
             "deployment": self.deployment,
+            **({"host": self.host} if self.host else {}),
             "started": self.started,
             "duration_s": round(self.duration_s, 3),
             "counts": self.counts,
