@@ -10,7 +10,9 @@ _LAYER_TITLES = {
     "reference stack and restores it byte for byte)",
     "host": "Host layer: the server itself (testinfra)",
     "gpu": "GPU layer: the server's NVIDIA GPU",
-    "prod": "Production layer: the public deployment from outside",
+    "prod": "Production layer: the public deployment from outside (tests/stack/test_prod_proofs.py injects each "
+    "fault into a reference stack seen as production: names pinned, the run's CA, Docker's gateway as the public "
+    "address)",
 }
 
 
