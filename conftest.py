@@ -51,9 +51,40 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--min-cert-days",
         type=int,
-        default=21,
+        default=None,
         metavar="N",
-        help="a certificate must stay valid at least N more days (default 21)",
+        help="a certificate must stay valid at least N more days (default 21; 14 in a run of the prod layer)",
+    )
+    group.addoption(
+        "--warn-cert-days",
+        type=int,
+        default=30,
+        metavar="N",
+        help="prod layer: a certificate valid fewer than N more days is a warning, reported but not failing (30)",
+    )
+    group.addoption(
+        "--exposure-address",
+        action="append",
+        metavar="ADDR",
+        help="--target live: knock on ADDR for internal ports instead of the public names' addresses (the server's "
+        "own address behind a proxy or CDN); repeatable",
+    )
+    group.addoption(
+        "--baseline",
+        metavar="FILE",
+        help="YAML of accepted findings (id, match, reason, expires): a matching finding is xfail until its date",
+    )
+    group.addoption(
+        "--previous",
+        metavar="FILE",
+        help="the previous run's summary.json: report what is new, fixed and still failing (a missing file: first run)",
+    )
+    group.addoption(
+        "--request-budget",
+        type=int,
+        default=None,
+        metavar="N",
+        help="fail the run when it sent more than N requests to the deployment (tox -e prod: 150)",
     )
     host = parser.getgroup("lobestack host and gpu layers", "the server itself, through testinfra's --hosts")
     host.addoption(

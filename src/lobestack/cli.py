@@ -146,7 +146,7 @@ def _catalogue(args: argparse.Namespace) -> int:
 
 
 # The layers of the verification suite that exist; the rest are on the roadmap (docs/architecture in README).
-BUILT_LAYERS = {"static", "stack", "host", "gpu"}
+BUILT_LAYERS = {"static", "stack", "host", "gpu", "prod"}
 EXIT_LAYER_MISSING = 5  # pytest's "no tests collected": nothing was checked
 
 

@@ -11,7 +11,9 @@ _LAYER_TITLES = {
     "host": "Host layer: the server itself through testinfra (tests/host/test_host_proofs.py injects each live fault "
     "into the reference stack on the CI machine; `a host recorded as` faults run on tests/data/hosts/)",
     "gpu": "GPU layer: the server's NVIDIA GPU (proven on recorded hosts, tests/data/hosts/, with their sources)",
-    "prod": "Production layer: the public deployment from outside",
+    "prod": "Production layer: the public deployment from outside (tests/stack/test_prod_proofs.py injects each "
+    "fault into a reference stack seen as production: names pinned, the run's CA, Docker's gateway as the public "
+    "address)",
 }
 
 

@@ -200,14 +200,41 @@ class Recorded:
         return f"a host recorded as `{self.name}`"
 
 
-Step = SetEnv | Edit | SiteEdit | Recreate | EnvSet | Pause | Command | Certificate | Stop | Listen | Setting | Recorded
-LIVE_STEPS = (SiteEdit, Recreate, EnvSet, Pause, Command, Certificate, Stop, Listen)
+@dataclass(frozen=True)
+class Unresolvable:
+    """A public name without a DNS record: the run's resolver finds no address for it (the project's tests swap in
+    a resolver that never asks the network)."""
+
+    name: str
+
+    def __str__(self) -> str:
+        return f"{self.name} has no DNS record"
+
+
+Step = (
+    SetEnv
+    | Edit
+    | SiteEdit
+    | Recreate
+    | EnvSet
+    | Pause
+    | Command
+    | Certificate
+    | Stop
+    | Listen
+    | Setting
+    | Recorded
+    | Unresolvable
+)
+LIVE_STEPS = (SiteEdit, Recreate, EnvSet, Pause, Command, Certificate, Stop, Listen, Unresolvable)
 
 
 @dataclass(frozen=True)
 class Fault:
     steps: tuple[Step, ...]
     expect: str | None = None
+    # The fault must produce a warning (reported, not failing), not a failure.
+    warns: bool = False
 
     @property
     def live(self) -> bool:
@@ -215,12 +242,13 @@ class Fault:
 
     def __str__(self) -> str:
         text = " + ".join(map(str, self.steps))
-        return f"{text} ⇒ “{self.expect}”" if self.expect else text
+        kind = "warns" if self.warns else ""
+        return f"{text} ⇒ {kind}{' ' if kind else ''}“{self.expect}”" if self.expect else text
 
 
-def fault(*steps: Step, expect: str) -> Fault:
-    """A fault of one or more steps and the phrase of the finding it must produce."""
-    return Fault(tuple(steps), expect)
+def fault(*steps: Step, expect: str, warns: bool = False) -> Fault:
+    """A fault of one or more steps and the phrase of the finding it must produce (a warning when `warns`)."""
+    return Fault(tuple(steps), expect, warns)
 
 
 def as_fault(declared: Fault | Step | tuple[Step, ...]) -> Fault:
