@@ -329,7 +329,7 @@ def standin_images(docker_client: object, request: pytest.FixtureRequest) -> dic
         ensure_images(progress=say)
     except BadInput as exc:
         pytest.skip(str(exc))
-    return {spec.directory: docker_client.images.get(spec.tag).id for spec in REFERENCE_IMAGES}
+    return {spec.directory: docker_client.images.get(spec.content_tag()).id for spec in REFERENCE_IMAGES}
 
 
 @pytest.fixture(scope="module")

@@ -164,7 +164,7 @@ class EphemeralStack(Target):
             bundle_dir() / "ephemeral" / "docker-compose.ephemeral.yml", root / "docker-compose.ephemeral.yml"
         )
         if overlay is not None:
-            shutil.copyfile(overlay, root / "docker-compose.reference.yml")
+            (root / "docker-compose.reference.yml").write_text(_pin_content_tags(overlay.read_text(encoding="utf-8")))
         if edit is not None:
             edit(root)
         write_run_override(root, keep=keep, workdir=workdir, owner=owner or current_owner())
@@ -488,6 +488,15 @@ def write_run_override(root: Path, *, keep: bool, workdir: Path, owner: str) -> 
         + yaml.safe_dump(override, sort_keys=False),
         encoding="utf-8",
     )
+
+
+def _pin_content_tags(overlay: str) -> str:
+    """The reference overlay with each image pinned to the build of this checkout's stand-ins (targets/images.py)."""
+    from lobestack.targets.images import content_tags
+
+    for plain, pinned in content_tags().items():
+        overlay = overlay.replace(f"image: {plain}\n", f"image: {pinned}\n")
+    return overlay
 
 
 def _seconds(text: str) -> float:

@@ -4,6 +4,10 @@ and Nginx from Debian packages. Each image is rebuilt only when its build contex
 The build contexts live in `standins/` of a lobestack source checkout: they are test infrastructure, not part of
 the deployment bundle, and the wheel does not carry them.
 
+Every image is also tagged by its content (`<name>:ctx-<hash>`), and a stack runs those tags: several checkouts on
+one host (each with its own stand-ins) then never swap an image under each other's stack; the plain tag
+(`lobestack/logto-standin:1`) names whichever build came last.
+
 Builds run `FROM ${BASE_IMAGE}`: `debian:bookworm-slim` where a registry is reachable, else the base that
 scripts/setup-host makes with debootstrap. Package managers inside a build reach their registries through the
 extra CA bundle in `extra-ca.pem` (the host's bundle by default: it trusts any TLS-intercepting proxy the host
@@ -34,6 +38,11 @@ class ImageSpec:
     directory: str
     tag: str
     build_args: dict[str, str] = field(default_factory=dict)
+
+    def content_tag(self, base_image: str = DEFAULT_BASE) -> str:
+        """`<name>:ctx-<hash of the build context>`: the image this checkout's sources build."""
+        wanted = context_hash(standins_dir() / self.directory, {**self.build_args, "BASE_IMAGE": base_image})
+        return f"{self.tag.rsplit(':', 1)[0]}:ctx-{wanted}"
 
 
 REFERENCE_IMAGES = (
@@ -84,6 +93,11 @@ def _image_exists(tag: str) -> bool:
     return subprocess.run(["docker", "image", "inspect", tag], capture_output=True, timeout=30).returncode == 0
 
 
+def content_tags(specs: tuple[ImageSpec, ...] = REFERENCE_IMAGES, base_image: str = DEFAULT_BASE) -> dict[str, str]:
+    """Plain tag -> content tag, for every image of the set (what a stack of this checkout runs)."""
+    return {spec.tag: spec.content_tag(base_image) for spec in specs}
+
+
 def ensure_images(
     specs: tuple[ImageSpec, ...] = REFERENCE_IMAGES,
     *,
@@ -105,7 +119,8 @@ def ensure_images(
     for spec in specs:
         directory = root / spec.directory
         wanted = context_hash(directory, {**spec.build_args, "BASE_IMAGE": base_image})
-        if not rebuild and _image_label(spec.tag) == wanted:
+        content_tag = spec.content_tag(base_image)
+        if not rebuild and _image_label(content_tag) == wanted:
             progress(f"  image {spec.tag:34} up to date")
             continue
         ca_copy = directory / "extra-ca.pem"
@@ -119,6 +134,8 @@ def ensure_images(
             "--quiet",
             "--tag",
             spec.tag,
+            "--tag",
+            content_tag,
             "--label",
             f"{HASH_LABEL}={wanted}",
             "--build-arg",
