@@ -48,3 +48,19 @@ def test_malformed_lines_name_file_and_line(text: str, line: int, reason: str) -
 def test_secret_values_are_those_of_secret_names() -> None:
     env = parse_env_text("APP_URL=https://x\nNEXT_AUTH_SECRET=s1\nLOBE_DB_PASSWORD=p1\nS3_ACCESS_KEY_ID=k\n", Path("e"))
     assert sorted(env.secret_values()) == ["p1", "s1"]
+
+
+def test_update_keeps_every_other_line_and_the_mode(tmp_path: Path) -> None:
+    from lobestack.deployment.envfile import update_env_file
+
+    path = tmp_path / ".env"
+    path.write_text("# AUTH\nAUTH_LOGTO_ID=\nAUTH_LOGTO_SECRET=old\n# tail\nKEEP='a b'\n", encoding="utf-8")
+    path.chmod(0o600)
+    changed = update_env_file(path, {"AUTH_LOGTO_ID": "abc", "AUTH_LOGTO_SECRET": "old", "NEW": "x y"}, comment="new")
+    assert changed == ["AUTH_LOGTO_ID", "NEW"]
+    assert (
+        path.read_text() == "# AUTH\nAUTH_LOGTO_ID=abc\nAUTH_LOGTO_SECRET=old\n# tail\nKEEP='a b'\n# new\nNEW='x y'\n"
+    )
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert update_env_file(path, {"AUTH_LOGTO_ID": "abc"}) == []
+    assert not list(tmp_path.glob(".env.*.tmp"))
