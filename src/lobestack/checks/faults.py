@@ -141,8 +141,20 @@ class Certificate:
         return f"certificate for {self.name}: {self.kind} (reloaded)"
 
 
-Step = SetEnv | Edit | SiteEdit | Recreate | EnvSet | Pause | Command | Certificate
-LIVE_STEPS = (SiteEdit, Recreate, EnvSet, Pause, Command, Certificate)
+@dataclass(frozen=True)
+class LogtoRedirectUris:
+    """Set the redirect URIs of LobeChat's application in Logto (the one AUTH_LOGTO_ID names) through Logto's
+    Management API, with the provisioning app's credentials from .env, as an admin would in the console; its client
+    metadata is restored exactly afterwards."""
+
+    redirect_uris: tuple[str, ...]
+
+    def __str__(self) -> str:
+        return f"Logto (Management API): LobeChat's application redirect URIs -> {list(self.redirect_uris)}"
+
+
+Step = SetEnv | Edit | SiteEdit | Recreate | EnvSet | Pause | Command | Certificate | LogtoRedirectUris
+LIVE_STEPS = (SiteEdit, Recreate, EnvSet, Pause, Command, Certificate, LogtoRedirectUris)
 
 
 @dataclass(frozen=True)
