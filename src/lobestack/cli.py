@@ -115,7 +115,8 @@ def _init(args: argparse.Namespace) -> int:
     print("next:")
     if not settings.logto_client_id:
         print(
-            "  - after `docker compose up -d`, create the Logto app for LobeChat and set AUTH_LOGTO_ID/SECRET in .env"
+            f"  - after `docker compose up -d`: python -m lobestack provision --deployment {args.out} --create-admin "
+            "(LobeChat's Logto app; AUTH_LOGTO_ID/SECRET in .env)"
         )
     print(
         f"  - install nginx/*.conf into Nginx; certificates for {settings.app_domain}, {settings.auth_domain}, "
