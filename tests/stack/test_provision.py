@@ -167,15 +167,26 @@ def test_a_drifted_redirect_uri_is_repaired(fresh_stack) -> None:
     assert snapshot(fresh_stack.root) == before and container_id(fresh_stack, "lobe") == lobe
 
 
-def test_a_wrong_admin_password_exits_4_in_one_line(fresh_stack, tmp_path: Path) -> None:
+def test_without_its_credentials_the_provisioning_app_is_found_again_and_a_wrong_admin_password_exits_4(
+    fresh_stack, tmp_path: Path
+) -> None:
     """Without working provisioning-app credentials (a copy of the deployment without them) provisioning signs in
-    as the console's admin: a wrong password is the user's mistake, one line and exit 4."""
+    as the console's admin and finds its app again by name; a wrong password is the user's mistake, one line and
+    exit 4."""
     copy = tmp_path / "deploy"
     shutil.copytree(fresh_stack.root, copy, ignore=shutil.ignore_patterns("certs", "pwnedpasswords"))
     text = (copy / ".env").read_text()
     for key in ("LOGTO_PROVISION_APP_ID", "LOGTO_PROVISION_APP_SECRET"):
         text = text.replace(f"{key}={fresh_stack.deployment.env.get(key)}\n", f"{key}=\n")
     (copy / ".env").write_text(text)
+    before = snapshot(copy)
+    result = provision(fresh_stack, "--plan", root=copy)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (
+        f"reuse 'lobestack provisioning' ({fresh_stack.deployment.env.get('LOGTO_PROVISION_APP_ID')})" in result.stdout
+    )
+    assert "would write LOGTO_PROVISION_APP_ID, LOGTO_PROVISION_APP_SECRET" in result.stdout
+    assert snapshot(copy) == before
     result = provision(fresh_stack, "--plan", root=copy, LOBESTACK_LOGTO_ADMIN_PASSWORD="not-the-password")
     assert result.returncode == 4, result.stdout + result.stderr
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
