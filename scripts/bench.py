@@ -101,19 +101,24 @@ def _bench_stack(runs: int, images: str) -> int:
     if images == "reference":
         ensure_images(progress=lambda line: None)
     ups: list[float] = []
+    provisions: list[float] = []
     downs: list[float] = []
     for _ in range(runs):
         with tempfile.TemporaryDirectory(prefix="lobestack-bench-stack-") as tmp:
             t0 = time.perf_counter()
             stack = EphemeralStack.create(Path(tmp), images, progress=lambda line: None)
             try:
-                stack.up()
+                stack.up(provision=False)
                 ups.append(time.perf_counter() - t0)
+                t0 = time.perf_counter()
+                stack.provision()
+                provisions.append(time.perf_counter() - t0)
             finally:
                 t1 = time.perf_counter()
                 stack.down()
                 downs.append(time.perf_counter() - t1)
     print(f"stack-up      {_median(ups)}  (images={images}, cached; render + up to all healthy)")
+    print(f"provision     {_median(provisions)}  (first admin, both Logto apps, .env, lobe recreated, test user)")
     print(f"stack-down    {_median(downs)}  (down --volumes)")
     print(f"ratio         start/teardown {statistics.median(ups) / statistics.median(downs):.1f}x")
     _bench_live(runs, images)

@@ -2,7 +2,8 @@
 (static steps) or to a running ephemeral stack (live steps), and restore a live fault byte for byte.
 
 A live step changes exactly one thing: its text must occur exactly once, and every file it touches is saved first
-and written back unchanged afterwards (then Nginx is reloaded, or the services recreated, again)."""
+and written back unchanged afterwards (then Nginx is reloaded, or the services recreated, again). A change made
+through Logto's Management API is read back first and written back exactly (and read again to prove it)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from lobestack.checks.faults import (
     EnvSet,
     Fault,
     Listen,
+    LogtoRedirectUris,
     Pause,
     Recreate,
     SetEnv,
@@ -116,8 +118,41 @@ def _certificate(stack: Any, step: Certificate) -> None:
         raise ValueError(f"unknown certificate fault {step.kind!r}")
 
 
+def _lobechat_app(stack: Any) -> tuple[Any, str]:
+    """The Management API (the provisioning app's token) and the id of LobeChat's application."""
+    from lobestack.provision.logto import Logto
+    from lobestack.provision.steps import APP_ID_KEY, APP_SECRET_KEY
+
+    env = stack.deployment.env
+    logto = Logto(stack.http, env.get("LOGTO_ENDPOINT"), env.get("LOGTO_ADMIN_ENDPOINT"))
+    api = logto.management(logto.machine_token(env.get(APP_ID_KEY), env.get(APP_SECRET_KEY)))
+    return api, stack.deployment.app_env("AUTH_LOGTO_ID")
+
+
+def _redirect_uris(stack: Any, step: LogtoRedirectUris) -> tuple[Callable[[], None], Callable[[], None]]:
+    saved: dict[str, Any] = {}
+
+    def apply() -> None:
+        api, app_id = _lobechat_app(stack)
+        saved.update(api.application(app_id)["oidcClientMetadata"])
+        api.update_application(app_id, {"oidcClientMetadata": {**saved, "redirectUris": list(step.redirect_uris)}})
+
+    def undo() -> None:
+        if not saved:
+            return
+        api, app_id = _lobechat_app(stack)
+        api.update_application(app_id, {"oidcClientMetadata": saved})
+        restored = api.application(app_id)["oidcClientMetadata"]
+        if restored != saved:
+            raise AssertionError(f"{step}: not restored exactly: {restored} != {saved}")
+
+    return apply, undo
+
+
 def _live_step(stack: Any, step: Any) -> tuple[Callable[[], None], Callable[[], None]]:
     """(apply, undo) of one live step."""
+    if isinstance(step, LogtoRedirectUris):
+        return _redirect_uris(stack, step)
     if isinstance(step, SiteEdit):
         path = stack.root / "nginx" / step.file
         saved = _Saved([path])

@@ -1,4 +1,5 @@
-"""`python -m lobestack`: render a deployment directory (init) and regenerate the check catalogue (catalogue)."""
+"""`python -m lobestack`: render a deployment directory (init), provision a running one (provision), and regenerate
+the check catalogue (catalogue)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from lobestack.errors import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_OK, BadInput
+from lobestack.errors import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_INTERNAL, EXIT_OK, BadInput
 
 
 class _Parser(argparse.ArgumentParser):
@@ -35,6 +36,43 @@ def _parser() -> argparse.ArgumentParser:
     init.add_argument("--project-name", default="lobestack", help="Compose project name (lobestack)")
     init.add_argument("--out", required=True, help="the deployment directory to write")
     init.add_argument("--force", action="store_true", help="replace an existing .env (a backup is kept)")
+
+    provision = sub.add_parser(
+        "provision",
+        help="create LobeChat's Logto application (and what it needs) in a running deployment; write .env",
+        description="Steps 4.2/4.3 of the guide through Logto's own interfaces, idempotent: the first admin (when "
+        "asked), a machine-to-machine app for the Management API, LobeChat's app with its redirect URIs, "
+        "AUTH_LOGTO_ID/SECRET in .env (lobe recreated when they change), MinIO's bucket, policy and key verified. "
+        "The console admin's credentials come from LOBESTACK_LOGTO_ADMIN_USERNAME / LOBESTACK_LOGTO_ADMIN_PASSWORD "
+        "(needed on the first run, or when .env's LOGTO_PROVISION_APP_ID/SECRET no longer work).",
+    )
+    provision.add_argument("--deployment", type=Path, required=True, help="the deployment directory (.env)")
+    provision.add_argument("--plan", action="store_true", help="print what would change; change nothing")
+    provision.add_argument(
+        "--create-admin",
+        action="store_true",
+        help="create Logto's first admin when there is none (LOBESTACK_LOGTO_ADMIN_USERNAME/_PASSWORD)",
+    )
+    provision.add_argument(
+        "--test-user", action="store_true", help="create a user (LOBESTACK_TEST_USER/_PASSWORD) if it does not exist"
+    )
+    provision.add_argument(
+        "--no-breached-password-check",
+        dest="offline_passwords",
+        action="store_true",
+        help="turn off Logto's breached-password check (api.pwnedpasswords.com) for sign-up and password resets: "
+        "for installs without internet",
+    )
+    provision.add_argument("--app-name", default="LobeChat", help="name of LobeChat's Logto application (LobeChat)")
+    provision.add_argument(
+        "--no-recreate", dest="recreate", action="store_false", help="never recreate lobe (say how instead)"
+    )
+    provision.add_argument(
+        "--resolve", action="append", default=[], metavar="NAME:ADDR", help="connect to NAME at ADDR (curl --resolve)"
+    )
+    provision.add_argument(
+        "--ca-file", type=Path, help="CA to trust besides the system store (default: the deployment's ca/extra-ca.pem)"
+    )
 
     images = sub.add_parser("images", help="build the reference image set (what --images reference runs)")
     images.add_argument("--rebuild", action="store_true", help="build even when an image is up to date")
@@ -82,13 +120,47 @@ def _init(args: argparse.Namespace) -> int:
     print("next:")
     if not settings.logto_client_id:
         print(
-            "  - after `docker compose up -d`, create the Logto app for LobeChat and set AUTH_LOGTO_ID/SECRET in .env"
+            f"  - after `docker compose up -d`: python -m lobestack provision --deployment {args.out} --create-admin "
+            "(LobeChat's Logto app; AUTH_LOGTO_ID/SECRET in .env)"
         )
     print(
         f"  - install nginx/*.conf into Nginx; certificates for {settings.app_domain}, {settings.auth_domain}, "
         f"{settings.s3_domain} under {settings.cert_dir}"
     )
     print(f"  - check it: tox -e static -- --deployment {out}")
+    return EXIT_OK
+
+
+def _provision(args: argparse.Namespace) -> int:
+    from lobestack.deployment import load_deployment
+    from lobestack.probes.http import HttpProbe
+    from lobestack.provision import Options, ProvisionFailed, describe, provision
+    from lobestack.targets.live import parse_resolve
+
+    resolve = parse_resolve(args.resolve)
+    if args.ca_file is not None and not args.ca_file.is_file():
+        raise BadInput("--ca-file: not a readable file", args.ca_file)
+    deployment = load_deployment(args.deployment)
+    ca_file = args.ca_file
+    if ca_file is None:
+        extra = deployment.env.get("EXTRA_CA_FILE") or "./ca/extra-ca.pem"
+        ca_file = (args.deployment / extra) if not Path(extra).is_absolute() else Path(extra)
+    options = Options(
+        create_admin=args.create_admin,
+        test_user=args.test_user,
+        offline_passwords=args.offline_passwords,
+        plan=args.plan,
+        app_name=args.app_name,
+        recreate=args.recreate,
+    )
+    mode = "plan (nothing is changed)" if args.plan else "provision"
+    print(f"lobestack provision: {args.deployment} — {mode}")
+    try:
+        report = provision(args.deployment, HttpProbe(resolve=resolve, ca_file=ca_file), options)
+    except ProvisionFailed as exc:
+        print(f"lobestack: provision failed: {exc}", file=sys.stderr)
+        return EXIT_CHECK_FAILED
+    print(f"lobestack provision: {describe(report)}")
     return EXIT_OK
 
 
@@ -165,6 +237,7 @@ def main(argv: list[str] | None = None) -> int:
         args = _parser().parse_args(argv)
         return {
             "init": _init,
+            "provision": _provision,
             "catalogue": _catalogue,
             "layer": _layer,
             "images": _images,

@@ -43,9 +43,7 @@ def test_gitlab_jobs_match_the_schema() -> None:
 def test_actionlint() -> None:
     actionlint = shutil.which("actionlint") or shutil.which("actionlint", path=str(Path(sys.executable).parent))
     if actionlint is None:
-        pytest.skip(
-            "actionlint is not installed (the test extras install it: pip install -e '.[test]')"
-        )
+        pytest.skip("actionlint is not installed (the test extras install it: pip install -e '.[test]')")
     result = subprocess.run([actionlint, "-no-color", *map(str, GITHUB)], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
 

@@ -70,3 +70,19 @@ def test_errors_name_the_key_and_line_never_the_value(text: str, reason: str) ->
 def test_references_to_unset_variables_are_recorded() -> None:
     env = parse_env_text("A=1\nB=x$A\nC=ab$cd\nD=${E:-e}\nF=${G}\n", Path(".env"))
     assert env.unset_references == {"C", "F"}
+
+
+def test_update_keeps_every_other_line_and_the_mode(tmp_path: Path) -> None:
+    from lobestack.deployment.envfile import update_env_file
+
+    path = tmp_path / ".env"
+    path.write_text("# AUTH\nAUTH_LOGTO_ID=\nAUTH_LOGTO_SECRET=old\n# tail\nKEEP='a b'\n", encoding="utf-8")
+    path.chmod(0o600)
+    changed = update_env_file(path, {"AUTH_LOGTO_ID": "abc", "AUTH_LOGTO_SECRET": "old", "NEW": "x y"}, comment="new")
+    assert changed == ["AUTH_LOGTO_ID", "NEW"]
+    assert (
+        path.read_text() == "# AUTH\nAUTH_LOGTO_ID=abc\nAUTH_LOGTO_SECRET=old\n# tail\nKEEP='a b'\n# new\nNEW='x y'\n"
+    )
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert update_env_file(path, {"AUTH_LOGTO_ID": "abc"}) == []
+    assert not list(tmp_path.glob(".env.*.tmp"))

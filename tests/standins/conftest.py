@@ -233,7 +233,7 @@ def start_tls_proxy(
     from lobestack.targets import pki
 
     names = sorted({site.rsplit(":", 1)[0] for site in sites})
-    pki.issue(workdir / "certs", names, workdir / "ca.pem")
+    pki.issue(workdir / "certs", names, workdir / "ca.pem", workdir / "ca-key.pem")
     servers = []
     for site, target in sites.items():
         upstream, extra = (target, "") if isinstance(target, str) else target
@@ -260,6 +260,56 @@ def start_tls_proxy(
         ready=http_ready(ports[0]),  # plain HTTP to a TLS port: Nginx answers 400, so it listens
     )
     return proxy, workdir / "ca.pem"
+
+
+def start_pwned_passwords(harness: Harness, workdir: Path, ca_file: Path) -> Started:
+    """The breached-password service Logto's password policy calls, as the ephemeral stack runs it
+    (compose/ephemeral/pwnedpasswords.conf): api.pwnedpasswords.com on the harness network, with a certificate from
+    the module's CA (`start_tls_proxy`'s). Without it a Logto would look that name up on the internet."""
+    from lobestack.render.bundle import bundle_dir
+    from lobestack.targets import pki
+
+    out = workdir / "pwnedpasswords"
+    ca = pki.CertificateAuthority.load(ca_file, ca_file.with_name("ca-key.pem"))
+    ca.issue(out, "api.pwnedpasswords.com")
+    shutil.copyfile(bundle_dir() / "ephemeral" / "pwnedpasswords.conf", out / "nginx.conf")
+    for path in (out, *out.iterdir()):
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    return harness.start(
+        "nginx",
+        "pwned-passwords",
+        aliases=("api.pwnedpasswords.com",),
+        mounts={
+            str(out / "nginx.conf"): "/etc/nginx/conf.d/pwnedpasswords.conf:ro",
+            str(out): "/etc/lobestack/pwnedpasswords:ro",
+        },
+        ready=lambda c: (c.exec(["sh", "-c", "kill -0 $(cat /run/nginx.pid)"])[0] == 0, "nginx not started"),
+    )
+
+
+def provision_logto(
+    ca_file: Path,
+    *,
+    endpoint: str,
+    admin_endpoint: str,
+    app_url: str,
+    users: dict[str, str],
+    admin: tuple[str, str] | None = None,
+) -> tuple[str, str]:
+    """What `lobestack provision` does to a fresh Logto, through the same client: the console's first admin, then
+    with the admin's Management API token LobeChat's application (its id and its secret from /secrets) and users."""
+    from lobestack.probes.http import HttpProbe
+    from lobestack.provision.logto import Logto
+
+    logto = Logto(HttpProbe(ca_file=ca_file), endpoint, admin_endpoint)
+    admin = admin or ("admin", "Admin-" + secrets.token_urlsafe(12))
+    logto.register_first_admin(*admin)
+    api = logto.management(logto.admin_token(*admin))
+    metadata = {"redirectUris": [f"{app_url}/api/auth/callback/logto"], "postLogoutRedirectUris": [app_url]}
+    app = api.create_application({"name": "LobeChat", "type": "Traditional", "oidcClientMetadata": metadata})
+    for username, password in users.items():
+        api.create_user({"username": username, "password": password, "name": username})
+    return app["id"], api.secrets(app["id"])[0]["value"]
 
 
 @contextlib.contextmanager
@@ -329,7 +379,7 @@ def standin_images(docker_client: object, request: pytest.FixtureRequest) -> dic
         ensure_images(progress=say)
     except BadInput as exc:
         pytest.skip(str(exc))
-    return {spec.directory: docker_client.images.get(spec.tag).id for spec in REFERENCE_IMAGES}
+    return {spec.directory: docker_client.images.get(spec.content_tag()).id for spec in REFERENCE_IMAGES}
 
 
 @pytest.fixture(scope="module")

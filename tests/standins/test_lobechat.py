@@ -17,11 +17,21 @@ from urllib.parse import urljoin
 
 import pytest
 
-from tests.standins.conftest import Harness, Started, http_ready, log_ready, pinned_names, start_tls_proxy
+from tests.standins.conftest import (
+    Harness,
+    Started,
+    http_ready,
+    log_ready,
+    pinned_names,
+    provision_logto,
+    start_pwned_passwords,
+    start_tls_proxy,
+)
 
 APP_URL = "http://lobe.test:3210"
 ISSUER = "https://auth.test/oidc"
-CLIENT_ID, CLIENT_SECRET = "lobechat" + secrets.token_hex(4), "secret-" + secrets.token_hex(12)
+# LobeChat's application in the Logto stand-in, as `lobestack provision` creates it (filled in by `stack`)
+CLIENT: dict[str, str] = {}
 USER, PASSWORD = "alice", "alice-" + secrets.token_hex(6)
 DB_PASSWORD = "pw-" + secrets.token_hex(6)
 KEY_VAULTS_SECRET = base64.b64encode(secrets.token_bytes(32)).decode()
@@ -38,8 +48,8 @@ def lobe_env(**extra: str | None) -> dict[str, str]:
         "NEXTAUTH_URL": f"{APP_URL}/api/auth",
         "NEXT_AUTH_SECRET": NEXT_AUTH_SECRET,
         "NEXT_AUTH_SSO_PROVIDERS": "logto",
-        "AUTH_LOGTO_ID": CLIENT_ID,
-        "AUTH_LOGTO_SECRET": CLIENT_SECRET,
+        "AUTH_LOGTO_ID": CLIENT["id"],
+        "AUTH_LOGTO_SECRET": CLIENT["secret"],
         "AUTH_LOGTO_ISSUER": ISSUER,
         "KEY_VAULTS_SECRET": KEY_VAULTS_SECRET,
         "DATABASE_URL": f"postgresql://postgres:{DB_PASSWORD}@lobe-db:5432/lobechat",
@@ -115,10 +125,12 @@ def stack(harness: Harness, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         workdir,
         {
             "auth.test:443": "logto:3001",
+            "auth.test:8443": "logto:3002",
             # in front of the app, dropping Authorization: the adapter self-call fault
             "drops-authorization.test:443": ("lobe-behind-proxy:3210", 'proxy_set_header Authorization "";'),
         },
     )
+    start_pwned_passwords(harness, workdir, ca)
     harness.start(
         "logto",
         "logto",
@@ -127,11 +139,9 @@ def stack(harness: Harness, tmp_path_factory: pytest.TempPathFactory) -> Iterato
             "DB_URL": f"postgres://postgres:{DB_PASSWORD}@logto-db:5432/logto",
             "ENDPOINT": "https://auth.test",
             "ADMIN_ENDPOINT": "https://auth.test:8443",
-            "AUTH_LOGTO_ID": CLIENT_ID,
-            "AUTH_LOGTO_SECRET": CLIENT_SECRET,
-            "APP_URL": APP_URL,
-            "LOGTO_STANDIN_USERS": f"{USER}:{PASSWORD}",
+            "NODE_EXTRA_CA_CERTS": CA_IN_CONTAINER,
         },
+        mounts={str(ca): f"{CA_IN_CONTAINER}:ro"},
         entrypoint=["sh", "-c", "npm run cli db seed -- --swe && npm run alteration deploy 1.37.1 && npm start"],
         ready=log_ready("Admin app is running"),
         timeout_s=90,
@@ -145,8 +155,19 @@ def stack(harness: Harness, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         ports=(9000,),
         ready=http_ready(9000, "/minio/health/live", status=200),
     )
-    routes = {("auth.test", 443): ("127.0.0.1", proxy.port(443)), ("s3.test", 9000): ("127.0.0.1", minio.port(9000))}
+    routes = {
+        ("auth.test", 443): ("127.0.0.1", proxy.port(443)),
+        ("auth.test", 8443): ("127.0.0.1", proxy.port(8443)),
+        ("s3.test", 9000): ("127.0.0.1", minio.port(9000)),
+    }
     with pinned_names(routes):
+        CLIENT["id"], CLIENT["secret"] = provision_logto(
+            ca,
+            endpoint="https://auth.test",
+            admin_endpoint="https://auth.test:8443",
+            app_url=APP_URL,
+            users={USER: PASSWORD},
+        )
         boto3.client(
             "s3",
             endpoint_url="http://s3.test:9000",

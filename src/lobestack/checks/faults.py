@@ -211,6 +211,18 @@ class Unresolvable:
         return f"{self.name} has no DNS record"
 
 
+@dataclass(frozen=True)
+class LogtoRedirectUris:
+    """Set the redirect URIs of LobeChat's application in Logto (the one AUTH_LOGTO_ID names) through Logto's
+    Management API, with the provisioning app's credentials from .env, as an admin would in the console; its client
+    metadata is restored exactly afterwards."""
+
+    redirect_uris: tuple[str, ...]
+
+    def __str__(self) -> str:
+        return f"Logto (Management API): LobeChat's application redirect URIs -> {list(self.redirect_uris)}"
+
+
 Step = (
     SetEnv
     | Edit
@@ -225,8 +237,9 @@ Step = (
     | Setting
     | Recorded
     | Unresolvable
+    | LogtoRedirectUris
 )
-LIVE_STEPS = (SiteEdit, Recreate, EnvSet, Pause, Command, Certificate, Stop, Listen, Unresolvable)
+LIVE_STEPS = (SiteEdit, Recreate, EnvSet, Pause, Command, Certificate, Stop, Listen, Unresolvable, LogtoRedirectUris)
 
 
 @dataclass(frozen=True)

@@ -109,3 +109,40 @@ def format_env_line(key: str, value: str) -> str:
         return f"{key}='{value}'"  # single quotes: no escapes, no interpolation
     escaped = value.replace('"', '\\"').replace("$", "$$")
     return f'{key}="{escaped}"'
+
+
+def update_env_file(path: Path, values: dict[str, str], *, comment: str = "") -> list[str]:
+    """Set `values` in the .env at `path`, keeping every other line, comment and the file's mode; a key that is
+    absent is appended (after `comment`, when given). Returns the keys whose value changed. The file is replaced
+    atomically (a crash never leaves half a .env)."""
+    import os
+    import tempfile
+
+    text = path.read_text(encoding="utf-8")
+    current = parse_env_text(text, path).values
+    changed = [k for k, v in values.items() if current.get(k) != v]
+    if not changed:
+        return []
+    lines = text.splitlines()
+    pending = {k: values[k] for k in changed}
+    for i, line in enumerate(lines):
+        key = line.split("=", 1)[0].strip() if "=" in line and not line.lstrip().startswith("#") else None
+        key = key.removeprefix("export ").strip() if key else None
+        if key in pending:
+            lines[i] = format_env_line(key, pending[key])
+    missing = [k for k in changed if k not in current]
+    if missing:
+        if comment:
+            lines.append(f"# {comment}")
+        lines.extend(format_env_line(k, values[k]) for k in missing)
+    mode = path.stat().st_mode & 0o777
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".env.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write("\n".join(lines) + "\n")
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return changed

@@ -23,6 +23,7 @@ class Response:
     status: int
     headers: dict[str, str]
     body: bytes
+    set_cookies: tuple[str, ...] = ()  # every Set-Cookie header, unjoined
 
     @property
     def text(self) -> str:
@@ -103,7 +104,13 @@ class HttpProbe:
             raise ProbeError(f"TLS to {host}:{port} failed: {_reason(exc)}") from None
         except urllib3.exceptions.HTTPError as exc:
             raise ProbeError(f"no answer from {host}:{port} (via {address}): {_reason(exc)}") from None
-        return Response(url=url, status=raw.status, headers=dict(raw.headers), body=raw.data)
+        return Response(
+            url=url,
+            status=raw.status,
+            headers=dict(raw.headers),
+            body=raw.data,
+            set_cookies=tuple(raw.headers.getlist("set-cookie")),
+        )
 
 
 def _reason(exc: Exception) -> str:

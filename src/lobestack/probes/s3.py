@@ -18,6 +18,11 @@ class S3Endpoint:
     region: str = "us-east-1"
 
     def presign(self, method: str, bucket: str, key: str, expires_s: int = 300) -> str:
+        operation = {"PUT": "put_object", "GET": "get_object", "DELETE": "delete_object"}[method]
+        return self.presign_operation(operation, {"Bucket": bucket, "Key": key}, expires_s)
+
+    def presign_operation(self, operation: str, params: dict[str, object], expires_s: int = 300) -> str:
+        """A presigned URL for any S3 operation (e.g. `list_objects_v2`, `get_bucket_policy`, both GETs)."""
         client = boto3.client(
             "s3",
             endpoint_url=self.endpoint,
@@ -26,8 +31,7 @@ class S3Endpoint:
             region_name=self.region,
             config=Config(signature_version="s3v4", s3={"addressing_style": "path"}),
         )
-        operation = {"PUT": "put_object", "GET": "get_object", "DELETE": "delete_object"}[method]
-        return client.generate_presigned_url(operation, Params={"Bucket": bucket, "Key": key}, ExpiresIn=expires_s)
+        return client.generate_presigned_url(operation, Params=params, ExpiresIn=expires_s)
 
 
 def s3_error(body: bytes) -> str:

@@ -55,6 +55,11 @@ from testcontainers.compose import DockerCompose  # (imported after the settings
 
 CERT_DIR_IN_NGINX = "/etc/lobestack/certs"
 TEST_USER = "tester"
+CONSOLE_ADMIN = "admin"
+# Test infrastructure of the ephemeral stack (docker-compose.ephemeral.yml): Nginx in front, and the breached-password
+# service Logto calls, answering inside the stack's network (pwnedpasswords.conf).
+EPHEMERAL_SERVICES = ("nginx", "pwned-passwords")
+PWNED_PASSWORDS_NAME = "api.pwnedpasswords.com"
 IMAGE_SETS = ("official", "reference")
 RUN_OVERRIDE = "docker-compose.run.yml"
 FAST_HEALTH_INTERVAL_S = 1
@@ -106,6 +111,7 @@ class EphemeralStack(Target):
         self.compose = DockerCompose(context=str(root), compose_file_name=files, wait=False, pull=False)
         self.redactor = Redactor(self.deployment.secret_values())
         self.durations: dict[str, float] = {}
+        self.provision_s: float | None = None
         self._up: subprocess.Popen[str] | None = None
         self._up_lock: contextlib.ExitStack | None = None  # the host's stack ports, held from up to down
         self._gateway = ""
@@ -130,18 +136,23 @@ class EphemeralStack(Target):
         overlay = standins_dir() / "docker-compose.reference.yml" if images == "reference" else None
         root = workdir / "deploy"
         pki_dir = workdir / "pki"
-        pki.issue(root / "certs", [APP_DOMAIN, AUTH_DOMAIN, S3_DOMAIN], pki_dir / "ca.pem", pki_dir / "ca-key.pem")
+        ca = pki.issue(root / "certs", [APP_DOMAIN, AUTH_DOMAIN, S3_DOMAIN], pki_dir / "ca.pem", pki_dir / "ca-key.pem")
         gateway = host_gateway_ip()
+        # No Logto application yet: `provision` creates LobeChat's after start and writes AUTH_LOGTO_ID/SECRET.
         render_ephemeral(
             root,
             listen_addresses=("127.0.0.1", gateway),
             cert_dir=CERT_DIR_IN_NGINX,
             extra_ca=pki_dir / "ca.pem",
             project_name=PROJECT_PREFIX + secrets.token_hex(4),
+            logto_client_id="",
+            logto_client_secret="",
         )
         if overlay is not None:
             (root / "docker-compose.reference.yml").write_text(pin_reference_images(overlay), encoding="utf-8")
-        return cls._finish_create(root, workdir, gateway, images, progress=progress, edit=edit, keep=keep, owner=owner)
+        return cls._finish_create(
+            root, workdir, gateway, images, ca, progress=progress, edit=edit, keep=keep, owner=owner
+        )
 
     @classmethod
     def create_from(
@@ -177,7 +188,7 @@ class EphemeralStack(Target):
             + yaml.safe_dump(reference_override(deployment), sort_keys=False),
             encoding="utf-8",
         )
-        stack = cls._finish_create(root, workdir, gateway, images, progress=progress, keep=keep, owner=owner)
+        stack = cls._finish_create(root, workdir, gateway, images, ca, progress=progress, keep=keep, owner=owner)
         stack.source = source
         return stack
 
@@ -188,6 +199,7 @@ class EphemeralStack(Target):
         workdir: Path,
         gateway: str,
         images: str,
+        ca: pki.CertificateAuthority,
         *,
         progress: Callable[[str], None],
         edit: Callable[[Path], None] | None = None,
@@ -196,12 +208,16 @@ class EphemeralStack(Target):
     ) -> EphemeralStack:
         with (root / ".env").open("a", encoding="utf-8") as env:
             env.write(
-                f"\n# --- ephemeral stack only ---\nLOBESTACK_TEST_USER={TEST_USER}\n"
+                "\n# --- ephemeral stack only: the console's admin and a test user (`provision` creates both) ---\n"
+                f"LOBESTACK_LOGTO_ADMIN_USERNAME={CONSOLE_ADMIN}\n"
+                f"LOBESTACK_LOGTO_ADMIN_PASSWORD={fresh_secret(144)}\n"
+                f"LOBESTACK_TEST_USER={TEST_USER}\n"
                 f"LOBESTACK_TEST_PASSWORD={fresh_secret(144)}\n"
             )
-        shutil.copyfile(
-            bundle_dir() / "ephemeral" / "docker-compose.ephemeral.yml", root / "docker-compose.ephemeral.yml"
-        )
+        ephemeral = bundle_dir() / "ephemeral"
+        shutil.copyfile(ephemeral / "docker-compose.ephemeral.yml", root / "docker-compose.ephemeral.yml")
+        ca.issue(root / "pwnedpasswords", PWNED_PASSWORDS_NAME)
+        shutil.copyfile(ephemeral / "pwnedpasswords.conf", root / "pwnedpasswords" / "nginx.conf")
         if edit is not None:
             edit(root)
         write_run_override(root, keep=keep, workdir=workdir, owner=owner or current_owner())
@@ -283,15 +299,22 @@ class EphemeralStack(Target):
     @property
     def expected_services(self) -> list[str]:
         names = [n for n, s in self.deployment.compose.services.items() if not s.spec.get("profiles")]
-        return [*names, "nginx"]
+        return [*names, *EPHEMERAL_SERVICES]
 
     def compose_cli(self) -> str:
         """The `docker compose -f …` command of this stack, for people to paste."""
         return shlex.join(self.compose.compose_command_property)
 
     # --- lifecycle ------------------------------------------------------------------------------------------------
-    def up(self, timeout_s: float = 240.0, poll_s: float = 0.5) -> dict[str, float]:
-        """Start and wait until every service is ready; raise StackStartError as soon as one cannot be."""
+    def up(self, timeout_s: float = 240.0, poll_s: float = 0.5, *, provision: bool = True) -> dict[str, float]:
+        """Start and wait until every service is ready (StackStartError as soon as one cannot be), then provision
+        it as a user would (`provision`, unless told not to)."""
+        self._start(timeout_s, poll_s)
+        if provision:
+            self.provision()
+        return self.durations
+
+    def _start(self, timeout_s: float, poll_s: float) -> dict[str, float]:
         if self._up_lock is None:
             self._up_lock = contextlib.ExitStack()
             try:
@@ -350,6 +373,37 @@ class EphemeralStack(Target):
                     self.log_tail(name),
                 )
             time.sleep(poll_s)
+
+    def provision(self, **options: bool) -> None:
+        """`python -m lobestack provision` for this stack, as a user runs it on a fresh deployment: the console's
+        first admin (with the breached-password service of the stack), the provisioning app, LobeChat's app
+        (AUTH_LOGTO_ID/SECRET written, lobe recreated) and the test user. StackStartError when it cannot."""
+        from lobestack.errors import BadInput as ProvisionInput
+        from lobestack.provision import Options, ProvisionFailed, describe, provision
+
+        t0 = time.monotonic()
+        lobe = self.deployment.lobe.name if self.deployment.lobe is not None else "lobe"
+
+        def recreate() -> None:
+            self.compose_run("up", "-d", "--no-deps", "--no-build", lobe, timeout_s=180)
+            self.wait_ready(lobe, timeout_s=120)
+
+        wanted = Options(create_admin=True, test_user=True, **options)
+        try:
+            report = provision(
+                self.root,
+                self.http,
+                wanted,
+                env=self.deployment.env.values,
+                recreate=recreate,
+                say=lambda line: self.progress(self.redactor(line)),
+            )
+        except (ProvisionFailed, ProvisionInput) as exc:
+            raise StackStartError("logto", f"provisioning failed: {exc}", log_tail=self.log_tail("logto")) from None
+        self.deployment = load_deployment(self.root)
+        self.redactor.add(self.deployment.secret_values())
+        self.provision_s = time.monotonic() - t0
+        self.progress(f"stack {self.project}: provisioned in {self.provision_s:.1f} s ({describe(report)})")
 
     def down(self) -> None:
         """Stop a start still in flight, then remove containers, networks and volumes (bounded)."""
@@ -513,13 +567,13 @@ class EphemeralStack(Target):
 
 
 def _pinned_refs() -> dict[str, str]:
-    from lobestack.targets.images import REFERENCE_IMAGES, pinned
+    from lobestack.targets.images import content_tags
 
-    return {spec.tag: pinned(spec) for spec in REFERENCE_IMAGES}
+    return content_tags()
 
 
 def pin_reference_images(overlay: Path) -> str:
-    """The reference overlay with each image named by its exact build context (images.pinned)."""
+    """The reference overlay with each image named by its exact build context (ImageSpec.content_tag)."""
     text = overlay.read_text(encoding="utf-8")
     for tag, ref in _pinned_refs().items():
         text = re.sub(rf"(?m)^(\s*image:\s*){re.escape(tag)}\s*$", lambda m, r=ref: m.group(1) + r, text)
@@ -567,7 +621,8 @@ def write_run_override(root: Path, *, keep: bool, workdir: Path, owner: str) -> 
                 "retries": max(retries, round(retries * interval / FAST_HEALTH_INTERVAL_S)),
             }
         services[name] = entry
-    services["nginx"] = {"labels": dict(labels)}
+    for name in EPHEMERAL_SERVICES:
+        services[name] = {"labels": dict(labels)}
     raw = deployment.compose.data
     override = {
         "services": services,

@@ -4,6 +4,10 @@ and Nginx from Debian packages. Each image is rebuilt only when its build contex
 The build contexts live in `standins/` of a lobestack source checkout: they are test infrastructure, not part of
 the deployment bundle, and the wheel does not carry them.
 
+Every image is also tagged by its content (`<name>:ctx-<hash>`), and a stack runs those tags: several checkouts on
+one host (each with its own stand-ins) then never swap an image under each other's stack; the plain tag
+(`lobestack/logto-standin:1`) names whichever build came last.
+
 Builds run `FROM ${BASE_IMAGE}`: `debian:bookworm-slim` where a registry is reachable, else the base that
 scripts/setup-host makes with debootstrap. Package managers inside a build reach their registries through the
 extra CA bundle in `extra-ca.pem` (the host's bundle by default: it trusts any TLS-intercepting proxy the host
@@ -34,6 +38,11 @@ class ImageSpec:
     directory: str
     tag: str
     build_args: dict[str, str] = field(default_factory=dict)
+
+    def content_tag(self, base_image: str = DEFAULT_BASE) -> str:
+        """`<name>:ctx-<hash of the build context>`: the image this checkout's sources build."""
+        wanted = context_hash(standins_dir() / self.directory, {**self.build_args, "BASE_IMAGE": base_image})
+        return f"{self.tag.rsplit(':', 1)[0]}:ctx-{wanted}"
 
 
 REFERENCE_IMAGES = (
@@ -70,14 +79,6 @@ def context_hash(directory: Path, build_args: dict[str, str]) -> str:
     return digest.hexdigest()[:16]
 
 
-def pinned(spec: ImageSpec, base_image: str = DEFAULT_BASE) -> str:
-    """The image reference of this exact build context: `<repo>:ctx-<hash>`. A run starts its images by this name,
-    so another checkout rebuilding the shared `:1` tag from other sources cannot change what a running stack
-    gets."""
-    wanted = context_hash(standins_dir() / spec.directory, {**spec.build_args, "BASE_IMAGE": base_image})
-    return f"{spec.tag.rsplit(':', 1)[0]}:ctx-{wanted}"
-
-
 def _drop_other_contexts(spec: ImageSpec, keep: str) -> None:
     """Remove this image's tags of other contexts (docker refuses while a container still uses one: left alone)."""
     repo = spec.tag.rsplit(":", 1)[0]
@@ -106,6 +107,11 @@ def _image_exists(tag: str) -> bool:
     return subprocess.run(["docker", "image", "inspect", tag], capture_output=True, timeout=30).returncode == 0
 
 
+def content_tags(specs: tuple[ImageSpec, ...] = REFERENCE_IMAGES, base_image: str = DEFAULT_BASE) -> dict[str, str]:
+    """Plain tag -> content tag, for every image of the set (what a stack of this checkout runs)."""
+    return {spec.tag: spec.content_tag(base_image) for spec in specs}
+
+
 def ensure_images(
     specs: tuple[ImageSpec, ...] = REFERENCE_IMAGES,
     *,
@@ -127,7 +133,7 @@ def ensure_images(
     for spec in specs:
         directory = root / spec.directory
         wanted = context_hash(directory, {**spec.build_args, "BASE_IMAGE": base_image})
-        ref = pinned(spec, base_image)
+        ref = spec.content_tag(base_image)
         if not rebuild and _image_exists(ref):
             if _image_label(spec.tag) != wanted:
                 subprocess.run(["docker", "tag", ref, spec.tag], capture_output=True, timeout=30)

@@ -4,6 +4,7 @@
 import pg from 'pg';
 import { IMAGE_VERSION, isSemver, semverCompare } from './config.js';
 import { connect, DbError, isSeeded, MARKER_TABLE, readDeployedVersion, redact } from './db.js';
+import { seedEntities } from './store.js';
 
 const log = {
   info: (...a) => console.log('[info]', ...a),
@@ -71,6 +72,7 @@ async function seed(flags) {
       );
     `);
     await client.query("INSERT INTO tenants (id) VALUES ('default'), ('admin')");
+    await seedEntities(client);
     await client.query(
       "INSERT INTO systems (key, value) VALUES ('alterationState', $1)",
       [JSON.stringify({ version: IMAGE_VERSION, updatedAt: now })],

@@ -1,5 +1,4 @@
 // Environment handling shared by the CLI and the server.
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
@@ -55,39 +54,11 @@ export function isSemver(v) {
   return /^\d+\.\d+\.\d+$/.test(String(v));
 }
 
-// Logto user ids are 12 characters [a-z0-9]; derive a stable one from the username so that the
-// `sub` survives restarts of the stand-in.
-export function userIdFor(username) {
-  const digest = createHash('sha256').update(`lobestack-logto-standin:${username}`).digest();
-  return BigInt(`0x${digest.toString('hex')}`).toString(36).padStart(12, '0').slice(0, 12);
-}
-
-export function parseUsers(raw) {
-  const users = new Map();
-  for (const entry of String(raw || '').split(',')) {
-    const trimmed = entry.trim();
-    if (!trimmed) continue;
-    const idx = trimmed.indexOf(':');
-    if (idx <= 0 || idx === trimmed.length - 1) {
-      throw new Error('LOGTO_STANDIN_USERS must look like user:password[,user:password]');
-    }
-    const username = trimmed.slice(0, idx);
-    const password = trimmed.slice(idx + 1);
-    const id = userIdFor(username);
-    const email = username.includes('@') ? username : `${username}@example.test`;
-    users.set(id, { id, username, password, email });
-  }
-  return users;
-}
-
 export function loadServerConfig() {
   const port = intEnv('PORT', 3001);
   const adminPort = intEnv('ADMIN_PORT', 3002);
   const endpoint = endpointEnv('ENDPOINT', port);
   const adminEndpoint = endpointEnv('ADMIN_ENDPOINT', adminPort);
-  const appUrl = (process.env.APP_URL || '').trim().replace(/\/+$/, '');
-  const clientId = (process.env.AUTH_LOGTO_ID || '').trim();
-  const clientSecret = (process.env.AUTH_LOGTO_SECRET || '').trim();
   return {
     port,
     adminPort,
@@ -95,9 +66,5 @@ export function loadServerConfig() {
     adminEndpoint,
     trustProxy: yes(process.env.TRUST_PROXY_HEADER),
     dbUrl: process.env.DB_URL || '',
-    appUrl,
-    clientId,
-    clientSecret,
-    users: parseUsers(process.env.LOGTO_STANDIN_USERS),
   };
 }

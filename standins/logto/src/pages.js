@@ -130,7 +130,7 @@ export function getStartedPage({ admin }) {
     heading: 'Get started',
     body: `<h1>Get started</h1>
 <p>Signed in to the Logto Console as <strong data-admin>${esc(admin ?? 'unknown')}</strong>.</p>
-<p>The stand-in has no Management API: the application is registered from AUTH_LOGTO_ID / AUTH_LOGTO_SECRET / APP_URL.</p>`,
+<p>The stand-in's console has no pages beyond this one: use the Management API.</p>`,
   });
 }
 

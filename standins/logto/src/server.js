@@ -1,14 +1,22 @@
 // lobestack STAND-IN for the Logto core server (`npm start`), built on oidc-provider.
 // Not the real Logto: see README.md for the contract it honours and its gaps.
 import http from 'node:http';
-import { generateKeyPairSync, randomBytes, timingSafeEqual } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import Koa from 'koa';
 import mount from 'koa-mount';
 import Provider, { errors as oidcErrors } from 'oidc-provider';
+import MemoryAdapter from 'oidc-provider/lib/adapters/memory_adapter.js';
+import pg from 'pg';
 import { IMAGE_VERSION, isSemver, loadServerConfig, SERVER_HEADER, semverCompare } from './config.js';
 import { connect, DbError, isSeeded, MARKER_TABLE, readDeployedVersion, redact } from './db.js';
+import { createUser, experienceRouter, USERNAME_RE, validatePassword } from './experience.js';
+import { managementAuth, managementRouter } from './management.js';
 import { oidcErrorHandler, renderError } from './oidc-errors.js';
 import * as pages from './pages.js';
+import { errorHandler, RequestError } from './request-error.js';
+import {
+  ADMIN_CONSOLE_ID, ADMIN_TENANT, DEFAULT_TENANT, encryptPassword, RESOURCES, TenantStore, verifyPassword,
+} from './store.js';
 
 const log = {
   info: (...a) => console.log('[info]', ...a),
@@ -59,32 +67,100 @@ function es384Jwk() {
 
 const CLAIMS = {
   openid: ['sub'],
-  profile: ['name', 'username'],
+  profile: ['name', 'username', 'picture'],
   email: ['email', 'email_verified'],
 };
 const SCOPES = ['openid', 'offline_access', 'profile', 'email'];
+// ExtraParamsKey (packages/schemas/src/consts/oidc.ts)
+const EXTRA_PARAMS = [
+  'interaction_mode', 'first_screen', 'direct_sign_in', 'organization_id', 'login_hint', 'ui_locales',
+  'identifier', 'one_time_token', 'google_one_tap_credential',
+];
+const FIRST_SCREENS = {
+  signIn: 'sign-in', register: 'register', signUp: 'register', reset_password: 'forgot-password',
+  identifierSignIn: 'identifier-sign-in', identifierRegister: 'identifier-register', singleSignOn: 'single-sign-on',
+};
 
-function makeProvider({ issuer, clients, users, cookieKeys, trustProxy }) {
-  const provider = new Provider(issuer, {
-    clients,
-    clientDefaults: {
-      grant_types: ['authorization_code', 'refresh_token'],
-      response_types: ['code'],
-      token_endpoint_auth_method: 'client_secret_basic',
-      id_token_signed_response_alg: 'ES384',
-    },
-    jwks: { keys: [es384Jwk()] },
-    enabledJWA: {
-      idTokenSigningAlgValues: ['ES384'],
-    },
-    cookies: { keys: cookieKeys },
+/** getConstantClientMetadata (packages/core/src/oidc/utils.ts) */
+function constantMetadata(type) {
+  const m2m = type === 'MachineToMachine';
+  return {
+    application_type: type === 'Native' ? 'native' : 'web',
+    grant_types: m2m ? ['client_credentials'] : ['authorization_code', 'refresh_token'],
+    token_endpoint_auth_method: ['Native', 'SPA'].includes(type) ? 'none' : 'client_secret_basic',
+    ...(m2m ? { response_types: [] } : {}),
+    id_token_signed_response_alg: 'ES384',
+  };
+}
+
+/** The postgres adapter's Client model: applications of the tenant, as Logto transpiles them. */
+function clientAdapter(store) {
+  return class ApplicationClients {
+    async find(id) {
+      const row = await store.findApplicationRow(id);
+      if (!row || row.type === 'SAML') return undefined;
+      return {
+        client_id: row.id,
+        client_secret: row.secret,
+        client_name: row.name,
+        ...constantMetadata(row.type),
+        redirect_uris: row.oidc_client_metadata.redirectUris ?? [],
+        post_logout_redirect_uris: row.oidc_client_metadata.postLogoutRedirectUris ?? [],
+      };
+    }
+
+    async upsert() { throw new Error('Not implemented'); }
+
+    async destroy() { throw new Error('Not implemented'); }
+
+    async consume() { throw new Error('Not implemented'); }
+  };
+}
+
+/** koaAppSecretTranspilation: a secret of /secrets, sent in Basic auth, becomes the client's internal secret. */
+function appSecretTranspilation(store) {
+  return async (ctx, next) => {
+    const parts = ctx.headers.authorization?.split(' ');
+    if (parts?.length === 2 && parts[0].toLowerCase() === 'basic' && parts[1]) {
+      const [id, secret] = Buffer.from(parts[1], 'base64').toString().split(':');
+      const decode = (t) => decodeURIComponent(t.replace(/\+/g, '%20'));
+      if (id && secret) {
+        let found;
+        try {
+          found = await store.findSecretByCredentials(decode(id), decode(secret));
+        } catch {
+          found = undefined;
+        }
+        if (found?.expiresAt && found.expiresAt < Date.now()) throw new oidcErrors.InvalidRequest('client secret has expired');
+        if (found) {
+          ctx.headers.authorization = `Basic ${Buffer.from(`${decode(id)}:${found.originalSecret}`).toString('base64')}`;
+        }
+      }
+    }
+    return next();
+  };
+}
+
+function makeProvider(tenant, { cookieKeys, trustProxy, staticClients = [], adapter }) {
+  const { store } = tenant;
+  const cookieConfig = { sameSite: 'lax', path: '/', signed: true, overwrite: true };
+  const provider = new Provider(tenant.issuer, {
+    adapter: (name) => (name === 'Client' && adapter ? new adapter() : new MemoryAdapter(name)),
+    clients: staticClients,
+    jwks: { keys: [tenant.privateJwk] },
+    enabledJWA: { idTokenSigningAlgValues: ['ES384'] },
+    cookies: { keys: cookieKeys, long: cookieConfig, short: cookieConfig },
     claims: CLAIMS,
     scopes: SCOPES,
+    extraParams: EXTRA_PARAMS,
     // Logto puts the profile claims in the ID token too (Auth.js reads them from there).
     conformIdTokenClaims: false,
     features: {
       devInteractions: { enabled: false },
+      userinfo: { enabled: true },
       revocation: { enabled: true },
+      introspection: { enabled: true },
+      clientCredentials: { enabled: true },
       rpInitiatedLogout: {
         enabled: true,
         logoutSource: async (ctx, form) => {
@@ -96,58 +172,69 @@ function makeProvider({ issuer, clients, users, cookieKeys, trustProxy }) {
           ctx.body = pages.logoutSuccessPage();
         },
       },
+      resourceIndicators: {
+        enabled: true,
+        defaultResource: async () => undefined,
+        useGrantedResource: () => false,
+        getResourceServerInfo: async (ctx, indicator, client) => {
+          const ttl = RESOURCES[tenant.name].get(indicator);
+          if (ttl === undefined) throw new oidcErrors.InvalidTarget();
+          const userId = ctx.oidc.session?.accountId ?? ctx.oidc.entities.Account?.accountId;
+          const scopes = await store.scopesFor(userId ? { userId } : { applicationId: client?.clientId }, indicator);
+          return { accessTokenFormat: 'jwt', jwt: { sign: { alg: 'ES384' } }, accessTokenTTL: ttl, scope: scopes.join(' ') };
+        },
+      },
     },
+    issueRefreshToken: async (ctx, client, code) => client.grantTypeAllowed('refresh_token') && code.scopes.has('offline_access'),
     interactions: {
-      // Logto sends the browser to its sign-in experience with the app id.
-      url: async (ctx, interaction) => `/sign-in?app_id=${encodeURIComponent(interaction.params.client_id)}`,
+      url: async (ctx, interaction) => {
+        const { client_id: appId } = interaction.params;
+        const params = ctx.oidc.params ?? {};
+        ctx.cookies.set('_logto', JSON.stringify({ appId, ...(params.ui_locales ? { uiLocales: params.ui_locales } : {}) }), {
+          sameSite: 'lax', overwrite: true, httpOnly: false,
+        });
+        const search = new URLSearchParams();
+        if (appId) search.append('app_id', String(appId));
+        for (const key of ['organization_id', 'one_time_token', 'login_hint', 'identifier', 'ui_locales']) {
+          if (params[key]) search.append(key, params[key]);
+        }
+        const query = search.size > 0 ? `?${search}` : '';
+        if (interaction.prompt.name === 'consent') return `/consent${appId ? `?app_id=${encodeURIComponent(appId)}` : ''}`;
+        const first = FIRST_SCREENS[params.first_screen ?? params.interaction_mode ?? 'signIn'] ?? 'sign-in';
+        return `/${first}${query}`;
+      },
     },
     // Logto renders oidc-provider's error object as JSON; oidcErrorHandler adds Logto's code and message.
     renderError,
     findAccount: async (ctx, sub) => {
-      const user = users.get(sub);
-      if (!user) return undefined;
+      const user = await store.findUserRowById(sub);
+      if (!user) throw new oidcErrors.InvalidGrant('user not found');
       return {
         accountId: user.id,
         claims: async () => ({
           sub: user.id,
-          name: user.username,
+          name: user.name ?? null,
           username: user.username,
-          email: user.email,
-          email_verified: true,
+          picture: user.avatar ?? null,
+          email: user.primary_email ?? null,
+          email_verified: Boolean(user.primary_email),
         }),
       };
     },
-    // First-party applications never see a consent screen: grant what they ask for.
-    loadExistingGrant: async (ctx) => {
-      const grantId = ctx.oidc.result?.consent?.grantId
-        || ctx.oidc.session.grantIdFor(ctx.oidc.client.clientId);
-      if (grantId) {
-        const existing = await ctx.oidc.provider.Grant.find(grantId);
-        if (existing) return existing;
-      }
-      if (!ctx.oidc.session.accountId) return undefined;
-      const grant = new ctx.oidc.provider.Grant({
-        clientId: ctx.oidc.client.clientId,
-        accountId: ctx.oidc.session.accountId,
-      });
-      grant.addOIDCScope(SCOPES.join(' '));
-      grant.addOIDCClaims(Object.values(CLAIMS).flat());
-      await grant.save();
-      return grant;
-    },
-    pkce: { required: () => false },
+    pkce: { required: (ctx, client) => client.clientAuthMethod !== 'client_secret_basic', methods: ['S256'] },
     ttl: {
-      AccessToken: 3600,
+      AccessToken: (ctx, token) => token.resourceServer?.accessTokenTTL ?? 3600,
       AuthorizationCode: 600,
       IdToken: 3600,
       Interaction: 3600,
-      Session: 14 * 24 * 3600,
-      Grant: 14 * 24 * 3600,
+      Session: 1_209_600,
+      Grant: 180 * 24 * 3600,
       RefreshToken: 14 * 24 * 3600,
     },
   });
   provider.proxy = trustProxy;
   provider.on('server_error', (ctx, error) => log.error(`oidc server_error at ${ctx.path}:`, error));
+  if (adapter) provider.use(appSecretTranspilation(store));
   return provider;
 }
 
@@ -162,12 +249,6 @@ async function readForm(ctx, limit = 64 * 1024) {
     chunks.push(chunk);
   }
   return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
-}
-
-function sameSecret(a, b) {
-  const x = Buffer.from(String(a));
-  const y = Buffer.from(String(b));
-  return x.length === y.length && timingSafeEqual(x, y);
 }
 
 function html(ctx, body, status = 200) {
@@ -199,44 +280,51 @@ function buildApp(cfg, tenants, cookieKeys) {
     return adminOrigins.has(origin) ? tenants.admin : tenants.core;
   };
 
+  const experience = experienceRouter().routesFor('/api');
+  // The Management API of each tenant: its own audience, https://<tenant id>.logto.app/api.
+  for (const tenant of Object.values(tenants)) {
+    const router = managementRouter();
+    router.use(managementAuth(tenant, `https://${tenant.name}.logto.app/api`));
+    tenant.managementRoutes = router.routesFor('/api');
+  }
+
   app.use(async (ctx, next) => {
     ctx.set('Server', SERVER_HEADER);
     ctx.state.tenant = tenantFor(ctx);
     await next();
   });
+  // Tenant app order in Logto: koaErrorHandler, then koaOidcErrorHandler, around everything (OIDC and /api).
+  app.use(errorHandler(log));
+  app.use(oidcErrorHandler);
 
   app.use(async (ctx, next) => {
     const { tenant } = ctx.state;
     const { path, method } = ctx;
 
-    if (path === '/oidc' || path.startsWith('/oidc/')) {
-      return oidcErrorHandler(ctx, () => tenant.oidc(ctx, next));
-    }
+    if (path === '/oidc' || path.startsWith('/oidc/')) return tenant.oidc(ctx, next);
     if (path === '/api/status') {
       if (method !== 'GET' && method !== 'HEAD') ctx.throw(405);
       ctx.status = 204;
       return undefined;
     }
     if (path.startsWith('/api/')) {
-      ctx.status = 501;
-      ctx.body = { code: 'standin.not_implemented', message: 'the lobestack Logto stand-in has no Management/Experience API' };
-      return undefined;
+      return experience(ctx, () => tenant.managementRoutes(ctx, next));
     }
-    if (path === '/unknown-session') {
-      return html(ctx, pages.unknownSessionPage());
-    }
-    if (path === '/sign-in') {
-      return signIn(ctx, tenant);
-    }
+    if (path === '/unknown-session') return html(ctx, pages.unknownSessionPage());
+    if (path === '/sign-in') return signIn(ctx, tenant);
+    if (path === '/consent') return consent(ctx, tenant);
     if (tenant.name === 'admin') {
-      if (path === '/' || path === '/console' || path === '/console/') return ctx.redirect('/console/welcome');
+      // koaConsoleRedirectProxy: the console's first run is decided by whether the admin tenant has a user.
+      const hasUser = await tenant.store.hasActiveUsers();
+      if ((path === '/' || path === '/console') && !hasUser) return ctx.redirect('/console/welcome');
+      if ((path === '/' || path === '/console/welcome') && hasUser) return ctx.redirect('/console');
       if (path === '/console/welcome') return html(ctx, pages.consoleWelcomePage());
       if (path === '/register') return register(ctx, tenant);
       if (path === '/register/password') return registerPassword(ctx, tenant);
-      if (path === '/console/get-started') {
-        return html(ctx, pages.getStartedPage({ admin: tenant.adminUser?.username }));
+      if (path === '/console' || path === '/console/' || path.startsWith('/console/')) {
+        const [admin] = await tenant.store.findUsers({});
+        return html(ctx, pages.getStartedPage({ admin: admin?.username }));
       }
-      if (path.startsWith('/console/')) return ctx.redirect('/console/get-started');
     } else if (path === '/console' || path.startsWith('/console/') || path.startsWith('/register')) {
       // The default tenant serves no console: Logto's experience app ends on "unknown session".
       return ctx.redirect('/unknown-session');
@@ -247,8 +335,30 @@ function buildApp(cfg, tenants, cookieKeys) {
   return app;
 }
 
+/** koaAutoConsent: first-party applications consent to what they ask for, without a page. */
+async function consent(ctx, tenant) {
+  const { provider } = tenant;
+  const details = await provider.interactionDetails(ctx.req, ctx.res);
+  const { params: { client_id: clientId }, prompt, session } = details;
+  if (!session?.accountId) return ctx.redirect('/unknown-session');
+  const grant = details.grantId
+    ? await provider.Grant.find(details.grantId)
+    : new provider.Grant({ accountId: session.accountId, clientId });
+  const missingScopes = prompt.details?.missingOIDCScope ?? [];
+  if (missingScopes.length) grant.addOIDCScope(missingScopes.join(' '));
+  const missingClaims = prompt.details?.missingOIDCClaims ?? [];
+  if (missingClaims.length) grant.addOIDCClaims(missingClaims);
+  for (const [indicator, scopes] of Object.entries(prompt.details?.missingResourceScopes ?? {})) {
+    grant.addResourceScope(indicator, scopes.join(' '));
+  }
+  const grantId = await grant.save();
+  const redirectTo = await provider.interactionResult(ctx.req, ctx.res, { consent: { grantId } }, { mergeWithLastSubmission: true });
+  return ctx.redirect(redirectTo);
+}
+
+/** The sign-in page: a form for username and password, verified as the experience API verifies them. */
 async function signIn(ctx, tenant) {
-  const { provider, users } = tenant;
+  const { provider, store } = tenant;
   if (ctx.method !== 'GET' && ctx.method !== 'POST') ctx.throw(405);
   const form = ctx.method === 'POST' ? await readForm(ctx) : new URLSearchParams();
   let details;
@@ -259,54 +369,24 @@ async function signIn(ctx, tenant) {
     throw error;
   }
   const appId = details.params.client_id;
-
-  const finish = async (accountId) => {
-    let grant = details.grantId ? await provider.Grant.find(details.grantId) : undefined;
-    if (!grant) grant = new provider.Grant({ accountId, clientId: appId });
-    // first-party app: grant what is asked without a consent screen
-    const requested = String(details.params.scope || '').split(' ').filter((s) => SCOPES.includes(s));
-    if (requested.length) grant.addOIDCScope(requested.join(' '));
-    const missingClaims = details.prompt?.details?.missingOIDCClaims;
-    if (missingClaims?.length) grant.addOIDCClaims(missingClaims);
-    const missingResourceScopes = details.prompt?.details?.missingResourceScopes || {};
-    for (const [indicator, scopes] of Object.entries(missingResourceScopes)) {
-      grant.addResourceScope(indicator, scopes.join(' '));
-    }
-    const grantId = await grant.save();
-    const returnTo = await provider.interactionResult(
-      ctx.req,
-      ctx.res,
-      { login: { accountId }, consent: { grantId } },
-      { mergeWithLastSubmission: false },
-    );
-    ctx.status = 303;
-    ctx.redirect(returnTo);
-  };
-
-  // Already signed in, only consent pending: first-party apps skip the consent page.
-  if (details.prompt.name === 'consent' && details.session?.accountId) {
-    return finish(details.session.accountId);
-  }
-
-  if (ctx.method === 'GET') {
-    return html(ctx, pages.signInPage({ appId }));
-  }
+  if (ctx.method === 'GET') return html(ctx, pages.signInPage({ appId }));
 
   const identifier = (form.get('identifier') || '').trim();
   const password = form.get('password') || '';
   if (!identifier || !password) {
     return html(ctx, pages.signInPage({ appId, identifier, error: 'Username and password are required' }));
   }
-  const user = [...users.values()].find((u) => u.username === identifier);
-  if (!user || !sameSecret(user.password, password)) {
+  const user = await store.findUserRowByUsername(identifier);
+  if (!user || !(await verifyPassword(user.password_encrypted, password))) {
     log.info(`sign-in failed for ${JSON.stringify(identifier)} (app ${appId})`);
     return html(ctx, pages.signInPage({ appId, identifier, error: 'Invalid credentials' }));
   }
+  await store.touchSignIn(user.id);
   log.info(`sign-in of ${JSON.stringify(identifier)} (${user.id}) to app ${appId}`);
-  return finish(user.id);
+  const returnTo = await provider.interactionResult(ctx.req, ctx.res, { login: { accountId: user.id } });
+  ctx.status = 303;
+  return ctx.redirect(returnTo);
 }
-
-const USERNAME_RE = /^[A-Z_a-z]\w*$/;
 
 async function register(ctx) {
   if (ctx.method === 'GET') return html(ctx, pages.registerPage({}));
@@ -321,6 +401,7 @@ async function register(ctx) {
   return ctx.redirect('/register/password');
 }
 
+/** The console's first-run page: the first admin, with the admin tenant's password policy (breached check too). */
 async function registerPassword(ctx, tenant) {
   const identifier = ctx.cookies.get('_standin_register', { signed: true });
   if (!identifier) {
@@ -333,11 +414,19 @@ async function registerPassword(ctx, tenant) {
   const newPassword = form.get('newPassword') || '';
   const confirmPassword = form.get('confirmPassword') || '';
   let error = '';
-  if (newPassword.length < 8) error = 'Password requires a minimum of 8 characters';
-  else if (newPassword !== confirmPassword) error = 'Passwords do not match';
+  if (newPassword !== confirmPassword) error = 'Passwords do not match';
+  else if (await tenant.store.hasActiveUsers()) error = 'Registration is closed: this Logto has an administrator';
+  else if (await tenant.store.findUserRowByUsername(identifier)) error = 'This username is already in use.';
+  else {
+    try {
+      await validatePassword(tenant, newPassword, { username: identifier });
+    } catch (failure) {
+      if (!(failure instanceof RequestError)) log.error('password check failed:', failure?.message, failure?.cause?.message ?? '');
+      error = failure instanceof RequestError ? 'Password rejected. Please check if your password meets the requirements.' : 'Internal server error.';
+    }
+  }
   if (error) return html(ctx, pages.registerPasswordPage({ identifier, error }));
-  tenant.adminUser = { username: identifier };
-  log.info(`console administrator ${JSON.stringify(identifier)} created (kept in memory only)`);
+  await createUser(tenant, { username: identifier, passwordEncrypted: await encryptPassword(newPassword) }, ADMIN_CONSOLE_ID);
   ctx.cookies.set('_standin_register', null, { path: '/register' });
   ctx.status = 303;
   return ctx.redirect('/console/get-started');
@@ -363,6 +452,10 @@ function listen(handler, port, label, url) {
   });
 }
 
+function publicJwk({ d, ...rest }) {
+  return rest;
+}
+
 async function main() {
   let cfg;
   try {
@@ -383,44 +476,37 @@ async function main() {
     log.warn(`ENDPOINT and ADMIN_ENDPOINT share the origin ${new URL(cfg.endpoint).origin}: every request goes to the admin tenant (as with the real Logto)`);
   }
 
-  const clients = [];
-  if (cfg.clientId && cfg.clientSecret && cfg.appUrl) {
-    clients.push({
-      client_id: cfg.clientId,
-      client_secret: cfg.clientSecret,
-      client_name: 'LobeChat',
-      redirect_uris: [`${cfg.appUrl}/api/auth/callback/logto`],
-      post_logout_redirect_uris: [cfg.appUrl],
-      grant_types: ['authorization_code', 'refresh_token'],
-      response_types: ['code'],
-      token_endpoint_auth_method: 'client_secret_basic',
-    });
-    log.info(`registered application ${cfg.clientId} with redirect_uri ${cfg.appUrl}/api/auth/callback/logto`);
-  } else {
-    log.warn('AUTH_LOGTO_ID, AUTH_LOGTO_SECRET and APP_URL are not all set: no application is registered');
-  }
-  if (!cfg.users.size) log.warn('LOGTO_STANDIN_USERS is empty: nobody can sign in');
-
+  const pool = new pg.Pool({ connectionString: cfg.dbUrl, max: 5 });
+  pool.on('error', (error) => log.error('database pool:', error.message));
   const cookieKeys = [randomBytes(32).toString('base64url')];
-  const coreIssuer = `${cfg.endpoint}/oidc`;
-  const adminIssuer = `${cfg.adminEndpoint}/oidc`;
-  let coreProvider;
-  let adminProvider;
+  const tenantOf = (name, issuer) => {
+    const privateJwk = es384Jwk();
+    return {
+      name, issuer, privateJwk, publicJwks: [publicJwk(privateJwk)], adminEndpoint: cfg.adminEndpoint,
+      store: new TenantStore(pool, name), log,
+    };
+  };
+  const core = tenantOf(DEFAULT_TENANT, `${cfg.endpoint}/oidc`);
+  const admin = tenantOf(ADMIN_TENANT, `${cfg.adminEndpoint}/oidc`);
+  // The admin console: an SPA client of the admin tenant whose redirect URIs Logto derives from ADMIN_ENDPOINT.
+  const adminConsole = {
+    client_id: ADMIN_CONSOLE_ID,
+    client_name: 'Admin Console',
+    ...constantMetadata('SPA'),
+    redirect_uris: [`${cfg.adminEndpoint}/console/callback`],
+    post_logout_redirect_uris: [`${cfg.adminEndpoint}/console`],
+  };
   try {
-    coreProvider = makeProvider({ issuer: coreIssuer, clients, users: cfg.users, cookieKeys, trustProxy: cfg.trustProxy });
-    // The admin tenant has its own issuer and keys and none of the default tenant's applications.
-    adminProvider = makeProvider({ issuer: adminIssuer, clients: [], users: new Map(), cookieKeys, trustProxy: cfg.trustProxy });
+    core.provider = makeProvider(core, { cookieKeys, trustProxy: cfg.trustProxy, adapter: clientAdapter(core.store) });
+    admin.provider = makeProvider(admin, { cookieKeys, trustProxy: cfg.trustProxy, staticClients: [adminConsole] });
   } catch (error) {
     return fail(`invalid OIDC configuration: ${error.message}`);
   }
-  const tenants = {
-    core: { name: 'default', provider: coreProvider, oidc: mount('/oidc', coreProvider), users: cfg.users },
-    admin: { name: 'admin', provider: adminProvider, oidc: mount('/oidc', adminProvider), users: new Map() },
-  };
+  for (const tenant of [core, admin]) tenant.oidc = mount('/oidc', tenant.provider);
 
-  const app = buildApp(cfg, tenants, cookieKeys);
+  const app = buildApp(cfg, { core, admin }, cookieKeys);
   const handler = app.callback();
-  log.info(`issuer ${coreIssuer} (admin tenant: ${adminIssuer}); TRUST_PROXY_HEADER ${cfg.trustProxy ? 'on' : 'off'}`);
+  log.info(`issuer ${core.issuer} (admin tenant: ${admin.issuer}); TRUST_PROXY_HEADER ${cfg.trustProxy ? 'on' : 'off'}`);
   try {
     await listen(handler, cfg.port, 'Core', cfg.endpoint);
     if (cfg.adminPort !== cfg.port) await listen(handler, cfg.adminPort, 'Admin', cfg.adminEndpoint);

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
-from lobestack.checks.faults import EnvSet, Recreate, SiteEdit, fault
+from lobestack.checks.faults import EnvSet, LogtoRedirectUris, Recreate, SiteEdit, fault
 from lobestack.checks.registry import Finding, Group
 from lobestack.deployment.model import Origin
 from lobestack.probes.container_fetch import fetch_from
@@ -41,11 +41,8 @@ CONSOLE_HOST_WITHOUT_PORT = (
     SiteEdit("auth.conf", "proxy_set_header Host $http_host;", "proxy_set_header Host $host;"),
     SiteEdit("auth.conf", "proxy_set_header X-Forwarded-Host $http_host;", "proxy_set_header X-Forwarded-Host $host;"),
 )
-# Stand-in only: real Logto keeps its applications in its database (the Management API changes them); the
-# reference Logto registers LobeChat's client from APP_URL, so moving that moves the registered callback.
-CALLBACK_NOT_REGISTERED = Recreate(
-    "docker-compose.reference.yml", "      APP_URL: ${APP_URL}\n", "      APP_URL: https://elsewhere.test\n", ("logto",)
-)
+# LobeChat's application in Logto no longer lists the callback (changed in the console, or APP_URL moved).
+CALLBACK_NOT_REGISTERED = LogtoRedirectUris(("https://elsewhere.test/api/auth/callback/logto",))
 
 
 def issuer_of(target: Any) -> str:
