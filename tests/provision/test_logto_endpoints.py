@@ -25,6 +25,8 @@ def test_every_logto_path_in_the_code_is_declared() -> None:
     for source in sources:
         if source.name == "logto.py" and source.parent.name == "provision":
             continue
+        if source.name == "gpu.py" and source.parent.name == "probes":  # Ollama's /api/ps and /api/generate
+            continue
         for path in LOGTO_PATH.findall(source.read_text(encoding="utf-8")):
             if not declared(path):
                 missing.add(f"{source.relative_to(REPO)}: {path}")

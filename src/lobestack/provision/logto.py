@@ -42,6 +42,7 @@ ENDPOINTS: dict[str, Endpoint] = {
     for e in (
         Endpoint("GET", "/", "admin", "console first run"),
         Endpoint("GET", "/api/status", "both", "health"),
+        Endpoint("GET", "/api/swagger.json", "default", "the API document (its info.version: VERSION-PINNED)"),
         Endpoint("GET", "/oidc/.well-known/openid-configuration", "both", "discovery"),
         Endpoint("GET", "/oidc/jwks", "both", "jwks"),
         Endpoint("GET", "/oidc/auth", "both", "authorize"),

@@ -307,6 +307,12 @@ function buildApp(cfg, tenants, cookieKeys) {
       ctx.status = 204;
       return undefined;
     }
+    if (path === '/api/swagger.json' && method === 'GET') {
+      // Logto OSS's base document says version "Cloud" (packages/core/src/routes/swagger/utils/documents.ts); the
+      // stand-in serves only that much of it (no paths), which is all lobestack reads (VERSION-PINNED).
+      ctx.body = { openapi: '3.0.1', info: { title: 'Logto API references', version: 'Cloud' }, paths: {} };
+      return undefined;
+    }
     if (path.startsWith('/api/')) {
       return experience(ctx, () => tenant.managementRoutes(ctx, next));
     }
