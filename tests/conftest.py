@@ -45,3 +45,18 @@ def run_gate(deployment: Path | None, report_dir: Path, *extra: str) -> subproce
         args += ["--deployment", str(deployment)]
     args += ["--report-dir", str(report_dir), "--lobestack-env", "static", *extra]
     return subprocess.run(args, cwd=REPO, capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture(scope="session")
+def variants(healthy_dir: Path, tmp_path_factory: pytest.TempPathFactory):
+    """The healthy deployment with one fault or pass variant applied, each loaded once per session."""
+    from tests.static.proofs import Variants
+
+    return Variants(healthy_dir, tmp_path_factory.mktemp("variants"))
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    from tests import mutation
+
+    for line in mutation.summary_lines():
+        terminalreporter.write_line(line)
