@@ -135,6 +135,19 @@ def lobe_1x(d: Deployment) -> Iterator[Finding]:
             AddFile("docker-compose.override.yml", 'services:\n  minio:\n    ports:\n      - "9000:9000"\n'),
             expect="publishes 9000 on 0.0.0.0:9000",
         ),
+        # A service that comes from an included file.
+        fault(
+            AddFile(
+                "tools/adminer.yml",
+                'services:\n  adminer:\n    image: adminer:4.8.1\n    init: true\n    ports: ["8080:8080"]\n',
+            ),
+            Edit(
+                COMPOSE,
+                "name: ${COMPOSE_PROJECT_NAME:-lobestack}\n",
+                "name: ${COMPOSE_PROJECT_NAME:-lobestack}\ninclude:\n  - tools/adminer.yml\n",
+            ),
+            expect="service adminer publishes 8080 on 0.0.0.0:8080",
+        ),
     ],
     passes=[
         passes(
@@ -172,6 +185,11 @@ def ports_loopback(d: Deployment) -> Iterator[Finding]:
         fault(
             Edit(COMPOSE, '      test: ["CMD", "ollama", "list"]\n', '      test: ["NONE"]\n'),
             expect="service ollama has no healthcheck",
+        ),
+        # The override file Compose reads by default switches it off.
+        fault(
+            AddFile("compose.override.yml", "services:\n  logto:\n    healthcheck:\n      disable: true\n"),
+            expect="service logto has no healthcheck",
         ),
     ],
     passes=[
