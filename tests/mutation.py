@@ -194,6 +194,20 @@ class LiveReport:
 
 
 RESULTS: list[Result | LiveReport] = []
+# Live checks, where their proofs run against the reference stack: check id -> indexes of the branches a fault killed.
+LIVE_KILLED: dict[str, set[int]] = {}
+LIVE_ERRORS: list[str] = []
+
+
+def note_live(check: Check, fault: Any, subject: Any) -> None:
+    """While `fault` is injected into `subject` (a running stack), run each mutant of `check` once and remember which
+    branches the fault kills. Report-only: a failure here never fails the proof it runs beside."""
+    try:
+        verdicts = list(run(check, [(str(fault), fault.expect or "", subject)]))
+    except Exception as exc:
+        LIVE_ERRORS.append(f"{check.id}: {type(exc).__name__}: {exc}")
+        return
+    LIVE_KILLED.setdefault(check.id, set()).update(v.branch.index for v in verdicts if v.killed_by is not None)
 
 
 def live_report(checks: list[Check]) -> LiveReport:
@@ -220,6 +234,21 @@ def summary_lines() -> list[str]:
             f"{seconds:.2f} s"
         )
         lines += [f"  survived: {v.branch}" for v in survived]
+    if LIVE_KILLED:
+        from lobestack.checks import all_checks
+
+        live = {c.id: c for c in all_checks("stack")}
+        total = sum(len(branches(live[cid])) for cid in LIVE_KILLED if cid in live)
+        killed = sum(len(k) for k in LIVE_KILLED.values())
+        lines.append(
+            f"mutation (live, against the reference stack): {killed} of {total} finding branches of "
+            f"{len(LIVE_KILLED)} checks killed by their faults (report only)"
+        )
+        for cid, indexes in sorted(LIVE_KILLED.items()):
+            for branch in branches(live[cid]):
+                if branch.index not in indexes:
+                    lines.append(f"  not killed: {branch}")
+        lines += [f"  mutation error: {e}" for e in LIVE_ERRORS]
     for r in RESULTS:
         if isinstance(r, LiveReport):
             lines.append(

@@ -67,3 +67,22 @@ def test_live_branches_are_counted() -> None:
     report = mutation.live_report(all_checks("stack"))
     mutation.RESULTS.append(report)
     assert report.branches > 0
+
+
+def test_live_mutation_notes_what_a_fault_kills(variants: Variants) -> None:
+    """note_live (what tests/stack/test_live_proofs.py calls while a fault is injected) on a static stand-in: the
+    fault of ENV-KEY-VAULTS that names 'not valid base64' kills that branch only."""
+    check = next(c for c in CHECKS if c.id == "ENV-KEY-VAULTS")
+    fault = next(f for f in check.faults if "base64" in (f.expect or "") and "not valid" in (f.expect or ""))
+    saved = dict(mutation.LIVE_KILLED)
+    try:
+        mutation.LIVE_KILLED.clear()
+        mutation.note_live(check, fault, variants.of(fault))
+        assert {"ENV-KEY-VAULTS": {0}} == mutation.LIVE_KILLED
+        unreadable = Check(id="ENV-LAMBDA", group=check.group, title="t", fix="f", run=lambda d: iter(()))
+        mutation.note_live(unreadable, fault, variants.of(fault))  # no source to mutate: an error noted, not raised
+        assert "ENV-LAMBDA" not in mutation.LIVE_KILLED and mutation.LIVE_ERRORS
+    finally:
+        mutation.LIVE_KILLED.clear()
+        mutation.LIVE_KILLED.update(saved)
+        mutation.LIVE_ERRORS.clear()

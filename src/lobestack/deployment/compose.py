@@ -910,7 +910,7 @@ class _Reader:
             base_services = loaded.get("services")
             if not isinstance(base_services, YMap):
                 raise self.fail(f"cannot extend service {name!r}: {other} has no services section", where)
-            _resolve_paths(loaded, base_dir, self.variables)
+            _resolve_paths(loaded, base_dir)
         if ref not in base_services:
             shown = f" in {other}" if other is not None else ""
             raise self.fail(f"cannot extend service {name!r}: service {ref!r} not found{shown}", where)
@@ -1127,7 +1127,7 @@ def _read_env_file(path: Path, lookup: Mapping[str, str]) -> EnvFile:
     return parse_env_text(text, path, lookup=lookup)
 
 
-def _resolve_paths(model: YMap, working_dir: Path, variables: Mapping[str, str]) -> None:
+def _resolve_paths(model: YMap, working_dir: Path) -> None:
     """compose-go's ResolveRelativePaths for what the model keeps: bind sources, env_file paths, build contexts."""
     home = os.path.expanduser("~")
 
@@ -1164,7 +1164,7 @@ def _finish_model(model: YMap, working_dir: Path, variables: Mapping[str, str]) 
             if isinstance(port, dict):
                 port.setdefault("protocol", "tcp")
                 port.setdefault("mode", "ingress")
-    _resolve_paths(model, working_dir, variables)
+    _resolve_paths(model, working_dir)
     for service in (model.get("services") or {}).values():
         if not isinstance(service, dict):
             continue

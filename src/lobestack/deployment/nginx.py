@@ -225,10 +225,6 @@ class Server(Block):
         """Every block of this server that passes requests upstream."""
         return [b for b in self.contexts() if b.proxies()]
 
-    # The API the checks used when a server had one level of locations.
-    def effective_of(self, block: Block, name: str) -> list[Directive]:
-        return block.effective(name)
-
     def location_for(self, uri: str) -> Block:
         """The block that serves `uri` (the server itself when no location matches)."""
         return _find_location(self, uri) or self
@@ -532,8 +528,3 @@ def _check_defaults(config: NginxConfig, reader: _Reader) -> None:
             if listen.socket in seen:
                 raise reader.fail(f"a duplicate default server for {listen.address}:{listen.port}", d.where)
             seen[listen.socket] = d
-
-
-def upstream(location: Block) -> tuple[str, int] | None:
-    """(host, port) of a block's proxy_pass, when it names one directly."""
-    return location.upstream()
