@@ -265,3 +265,63 @@ def test_generated_projects_cover_both_outcomes() -> None:
         pytest.skip("the property did not run (selected alone)")
     print(f"compose differential: {COUNTS}")
     assert COUNTS["valid"] and COUNTS["invalid"], COUNTS
+
+
+def _compose_variants() -> list:
+    from lobestack.checks import all_checks
+    from lobestack.checks.faults import AddFile, Edit
+
+    out = [pytest.param(None, id="healthy")]
+    for check in all_checks():
+        for kind, changes in (("fault", check.faults), ("pass", check.passes)):
+            for i, change in enumerate(changes):
+                # Edits of the Compose files (SetEnv-only variants change values hypothesis already interpolates).
+                touches = [
+                    s
+                    for s in change.steps
+                    if isinstance(s, Edit | AddFile) and not s.file.startswith(("nginx/", "minio/", ".env"))
+                ]
+                if touches:
+                    out.append(pytest.param(change, id=f"{check.id}-{kind}{i}"))
+    return out
+
+
+@pytest.mark.parametrize("change", _compose_variants())
+def test_every_static_variant_reads_as_docker_compose_reads_it(change, variants) -> None:
+    """The bundle, and each fault and pass variant that edits its Compose files or .env: the gate's model of every
+    service (all profiles) is what `docker compose --profile '*' config` makes of the same directory — the proofs
+    break real Compose files, not files only the gate reads that way."""
+    deployment = variants.of(change) if change is not None else None
+    if deployment is None:
+        from lobestack.deployment import load_deployment
+
+        deployment = load_deployment(variants.healthy)
+    root = deployment.root
+    env = {"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "/root")}
+    result = subprocess.run(
+        ["docker", "compose", "--profile", "*", "config", "--format", "json"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    try:
+        project = load_compose(root, deployment.env, profiles=["*"])
+    except BadInput as exc:
+        assert result.returncode != 0, f"the gate refuses it ({exc}); docker compose reads it"
+        return
+    if result.returncode != 0:
+        assert project.unresolved, f"docker compose refuses it ({result.stderr.strip()}); the gate reads it"
+        return
+    assert not project.unresolved
+    ours = {
+        s.name: {
+            "image": s.image,
+            "environment": {k: v.value for k, v in s.env.items()},
+            "ports": _ports(s.spec.get("ports") or []),
+            "volumes": _volumes(s.spec.get("volumes") or []),
+        }
+        for s in project.services.values()
+    }
+    assert ours == _theirs(json.loads(result.stdout))
