@@ -111,3 +111,12 @@ def test_what_nginx_refuses_is_bad_input_with_file_and_line(
     assert str(err.value).startswith(f"{tmp_path / where.rsplit(':', 1)[0]}:{where.rsplit(':', 1)[1]}: ")
     assert reason in str(err.value)
     assert "root:" not in str(err.value)  # nothing of a file outside the deployment is printed
+
+
+def test_a_site_file_linked_from_outside_is_not_read(tmp_path: Path) -> None:
+    outside = tmp_path / "elsewhere.conf"
+    outside.write_text("server { listen 80; }\n", encoding="utf-8")
+    (tmp_path / "deploy" / "nginx").mkdir(parents=True)
+    (tmp_path / "deploy" / "nginx" / "site.conf").symlink_to(outside)
+    with pytest.raises(BadInput, match="outside the deployment directory, not read"):
+        load_nginx(tmp_path / "deploy" / "nginx", tmp_path / "deploy")

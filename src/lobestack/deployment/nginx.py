@@ -508,6 +508,9 @@ def load_nginx(directory: Path, root: Path | None = None) -> NginxConfig:
     if not files:
         raise BadInput("no *.conf site configs found", directory)
     reader = _Reader(root or directory.parent, directory)
+    for path in files:
+        if not path.resolve().is_relative_to(reader.root):
+            raise BadInput("a link to a file outside the deployment directory, not read (copy the file in)", path)
     http = Block("http", (), reader.name(files[0]), 0)
     for path in files:
         reader.build(reader.parse(path), reader.name(path), http, ("http",), 0)
