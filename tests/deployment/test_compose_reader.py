@@ -188,3 +188,16 @@ def test_port_ranges_expand_like_docker() -> None:
     assert parse_ports("8000-8010:80")[0]["published"] == "8000-8010"
     with pytest.raises(ValueError, match="invalid ranges"):
         parse_ports("8000-8001:80-82")
+
+
+def test_alias_expansion_and_nesting_are_bounded(tmp_path: Path) -> None:
+    laughs = "x-a: &a [x, x, x, x, x, x, x, x, x, x]\n"
+    for level in "bcdefgh":
+        previous = chr(ord(level) - 1)
+        laughs += f"x-{level}: &{level} [" + ", ".join([f"*{previous}"] * 10) + "]\n"
+    laughs += "services:\n  s:\n    image: a:1\n"
+    with pytest.raises(BadInput, match="YAML nodes with aliases expanded"):
+        project(tmp_path, {"compose.yaml": laughs})
+    deep = "services:\n  s:\n    image: a:1\nx-deep: " + "[" * 150 + "]" * 150 + "\n"
+    with pytest.raises(BadInput, match="nesting deeper than"):
+        project(tmp_path, {"compose.yaml": deep})

@@ -172,12 +172,19 @@ class ComposeYamlError(BadInput):
     """A file Compose would refuse to read as YAML."""
 
 
+# Every alias is built again where it is used (each use keeps its own positions), so a document's cost is its size
+# with aliases expanded: bounded, as are nesting and recursion ("billion laughs" is one line and exit 4).
+MAX_NODES = 200_000
+MAX_DEPTH = 100
+
+
 class _Constructor:
     def __init__(self, path: Path, name: str) -> None:
         self.path = path
         self.name = name
         # Positions of `!reset` / `!override` markers by key path, for the merge of files.
         self.resets: list[tuple[str, ...]] = []
+        self.nodes = 0
 
     def where(self, node: yaml.Node) -> Where:
         return Where(self.name, node.start_mark.line + 1)
@@ -188,6 +195,11 @@ class _Constructor:
     def build(self, node: yaml.Node, path: tuple[str, ...], active: set[int]) -> Any:
         if id(node) in active:
             raise self.fail("an alias refers to the node that contains it", node)
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise self.fail(f"more than {MAX_NODES} YAML nodes with aliases expanded, the limit", node)
+        if len(active) > MAX_DEPTH:
+            raise self.fail(f"nesting deeper than {MAX_DEPTH} levels, the limit", node)
         tag = node.tag or ""
         if tag == "!reset":
             self.resets.append(path)
