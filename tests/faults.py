@@ -7,7 +7,11 @@ and written back unchanged afterwards (then Nginx is reloaded, or the services r
 from __future__ import annotations
 
 import contextlib
+import json
 import re
+import socket
+import subprocess
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -18,10 +22,12 @@ from lobestack.checks.faults import (
     Command,
     EnvSet,
     Fault,
+    Listen,
     Pass,
     Pause,
     Recreate,
     SiteEdit,
+    Stop,
 )
 from lobestack.deployment import load_deployment
 from lobestack.deployment.envfile import format_env_line
@@ -70,6 +76,26 @@ def _recreate(stack: Any, services: tuple[str, ...]) -> None:
     stack.wait_ready(*services)
 
 
+def _judged(stack: Any, service: str, timeout_s: float = 30.0) -> None:
+    """Wait (bounded) until Docker has judged a service recreated by a fault: restarted once, or health no longer
+    "starting"."""
+    deadline = time.monotonic() + timeout_s
+    state: dict = {}
+    while time.monotonic() < deadline:
+        cid = stack.compose_run("ps", "-a", "-q", service, check=False).stdout.split()
+        if cid:
+            out = subprocess.run(
+                ["docker", "inspect", "--format", "{{json .}}", cid[0]], capture_output=True, text=True, timeout=30
+            ).stdout
+            data = json.loads(out or "{}")
+            state = data.get("State") or {}
+            health = (state.get("Health") or {}).get("Status", "")
+            if int(data.get("RestartCount") or 0) >= 1 or health in ("healthy", "unhealthy"):
+                return
+        time.sleep(0.3)
+    raise AssertionError(f"{service} was not judged by Docker within {timeout_s:.0f} s (last state {state})")
+
+
 def _command(stack: Any, service: str, argv: tuple[str, ...]) -> None:
     result = stack.exec(service, list(argv), timeout_s=60)
     if result.returncode != 0:
@@ -99,11 +125,13 @@ def _live_step(stack: Any, step: Any) -> tuple[Callable[[], None], Callable[[], 
 
         def apply() -> None:
             _replace_once(path, step.old, step.new)
-            stack.reload_nginx()
+            if step.reload:
+                stack.reload_nginx()
 
         def undo() -> None:
             saved.restore()
-            stack.reload_nginx()
+            if step.reload:
+                stack.reload_nginx()
 
         return apply, undo
     if isinstance(step, Recreate | EnvSet):
@@ -115,7 +143,15 @@ def _live_step(stack: Any, step: Any) -> tuple[Callable[[], None], Callable[[], 
                 _env_line_edit(path, step.key, step.value)
             else:
                 _replace_once(path, step.old, step.new)
-            _recreate(stack, step.services)
+            if isinstance(step, Recreate) and not step.ready:
+                stack.deployment = load_deployment(stack.root)
+                stack.compose_run(
+                    "up", "-d", "--no-deps", "--force-recreate", "--no-build", *step.services, timeout_s=180
+                )
+                for service in step.services:
+                    _judged(stack, service)
+            else:
+                _recreate(stack, step.services)
 
         def undo() -> None:
             saved.restore()
@@ -129,6 +165,21 @@ def _live_step(stack: Any, step: Any) -> tuple[Callable[[], None], Callable[[], 
             stack.wait_ready(step.service)
 
         return (lambda: stack.compose_run("pause", step.service)), undo_pause
+    if isinstance(step, Stop):
+
+        def undo_stop() -> None:
+            stack.compose_run("start", step.service)
+            stack.wait_ready(step.service)
+
+        return (lambda: stack.compose_run("stop", "--timeout", "5", step.service)), undo_stop
+    if isinstance(step, Listen):
+        listener = socket.socket(socket.AF_INET6 if ":" in step.address else socket.AF_INET)
+
+        def listen() -> None:
+            listener.bind((step.address, 0))
+            listener.listen(1)
+
+        return listen, listener.close
     if isinstance(step, Command):
         return (lambda: _command(stack, step.service, step.do)), (lambda: _command(stack, step.service, step.undo))
     if isinstance(step, Certificate):

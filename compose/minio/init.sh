@@ -1,7 +1,9 @@
 #!/bin/sh
 # lobestack minio-init: idempotent bucket, anonymous-read policy and LobeChat's access key.
+# Keys reach mc on its standard input ("piped keys", one per line), never as arguments: mc reads an argument that
+# starts with '-' as an option, and arguments show in the process list.
 set -eu
-mc alias set local http://minio:9000 "$MINIO_ROOT_USER" "$MINIO_ROOT_PASSWORD"
+printf '%s\n%s\n' "$MINIO_ROOT_USER" "$MINIO_ROOT_PASSWORD" | mc alias set local http://minio:9000
 mc mb --ignore-existing "local/$S3_BUCKET"
 if [ "${S3_SET_ACL:-1}" = "1" ]; then
   # LobeChat reads files from S3_PUBLIC_DOMAIN/<bucket>/<key>: anonymous s3:GetObject only, never list or write.
@@ -16,6 +18,6 @@ cat > /tmp/lobe-rw.json <<JSON
 ]}
 JSON
 mc admin policy create local lobe-rw /tmp/lobe-rw.json
-mc admin user add local "$S3_ACCESS_KEY_ID" "$S3_SECRET_ACCESS_KEY"
-mc admin policy attach local lobe-rw --user "$S3_ACCESS_KEY_ID" >/dev/null 2>&1 || true  # already attached
+printf '%s\n%s\n' "$S3_ACCESS_KEY_ID" "$S3_SECRET_ACCESS_KEY" | mc admin user add local
+mc admin policy attach local lobe-rw --user="$S3_ACCESS_KEY_ID" >/dev/null 2>&1 || true  # already attached
 echo "minio-init: bucket $S3_BUCKET ready (anonymous read: ${S3_SET_ACL:-1})"

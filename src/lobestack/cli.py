@@ -33,7 +33,7 @@ def _parser() -> argparse.ArgumentParser:
     init.add_argument("--logto-client-secret", default="", help="AUTH_LOGTO_SECRET, with --logto-client-id")
     init.add_argument("--extra-ca", type=Path, help="PEM bundle of a private CA the containers must trust")
     init.add_argument("--project-name", default="lobestack", help="Compose project name (lobestack)")
-    init.add_argument("--out", type=Path, required=True, help="the deployment directory to write")
+    init.add_argument("--out", required=True, help="the deployment directory to write")
     init.add_argument("--force", action="store_true", help="replace an existing .env (a backup is kept)")
 
     images = sub.add_parser("images", help="build the reference image set (what --images reference runs)")
@@ -55,23 +55,28 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _init(args: argparse.Namespace) -> int:
+    from lobestack.render import inputs
     from lobestack.render.bundle import Settings, render
 
-    s3_domain = args.s3_domain or "s3." + args.app_domain.split(".", 1)[-1]
+    if not args.out.strip():
+        raise BadInput("--out is empty (an unset variable?): name the deployment directory to write")
+    app_domain = inputs.hostname("--app-domain", args.app_domain.lower())
+    s3_domain = args.s3_domain.lower() if args.s3_domain is not None else inputs.s3_name_for(app_domain)
     settings = Settings(
-        app_domain=args.app_domain.lower(),
+        app_domain=app_domain,
         auth_domain=args.auth_domain.lower(),
-        s3_domain=s3_domain.lower(),
+        s3_domain=s3_domain,
         admin_port=args.admin_port,
-        cert_dir=args.cert_dir.rstrip("/"),
+        cert_dir=inputs.nginx_path("--cert-dir", args.cert_dir).rstrip("/"),
         cert_name=args.cert_name,
         logto_client_id=args.logto_client_id,
         logto_client_secret=args.logto_client_secret,
         extra_ca=args.extra_ca,
         project_name=args.project_name,
     )
-    written = render(settings, args.out, force=args.force)
-    print(f"lobestack init: wrote {len(written)} files to {args.out}/")
+    out = Path(args.out)
+    written = render(settings, out, force=args.force)
+    print(f"lobestack init: wrote {len(written)} files to {out}/")
     for path in written:
         print(f"  {path}")
     print("next:")
@@ -83,15 +88,16 @@ def _init(args: argparse.Namespace) -> int:
         f"  - install nginx/*.conf into Nginx; certificates for {settings.app_domain}, {settings.auth_domain}, "
         f"{settings.s3_domain} under {settings.cert_dir}"
     )
-    print(f"  - check it: tox -e static -- --deployment {args.out}")
+    print(f"  - check it: tox -e static -- --deployment {out}")
     return EXIT_OK
 
 
 def _images(args: argparse.Namespace) -> int:
-    from lobestack.targets.images import ImageBuildError, ensure_images
+    from lobestack.targets.images import ImageBuildError, ensure_images, standins_dir
 
     if args.extra_ca is not None and not args.extra_ca.is_file():
         raise BadInput("file not found", args.extra_ca)
+    standins_dir()  # an installation without the stand-ins' sources stops here, in one line
     print("lobestack images: the reference set (stand-ins for LobeChat, Logto, MinIO; real PostgreSQL and Nginx)")
     try:
         ensure_images(extra_ca=args.extra_ca, rebuild=args.rebuild, progress=lambda line: print(line, flush=True))
@@ -140,7 +146,7 @@ def _catalogue(args: argparse.Namespace) -> int:
 
 
 # The layers of the verification suite that exist; the rest are on the roadmap (docs/architecture in README).
-BUILT_LAYERS = {"static", "stack"}
+BUILT_LAYERS = {"static", "stack", "host", "gpu", "prod"}
 EXIT_LAYER_MISSING = 5  # pytest's "no tests collected": nothing was checked
 
 

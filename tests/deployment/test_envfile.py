@@ -48,3 +48,25 @@ def test_malformed_lines_name_file_and_line(text: str, line: int, reason: str) -
 def test_secret_values_are_those_of_secret_names() -> None:
     env = parse_env_text("APP_URL=https://x\nNEXT_AUTH_SECRET=s1\nLOBE_DB_PASSWORD=p1\nS3_ACCESS_KEY_ID=k\n", Path("e"))
     assert sorted(env.secret_values()) == ["p1", "s1"]
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ('LOGTO_DB_PASSWORD="8BohVq2k9Zx\n', "cannot parse the value of LOGTO_DB_PASSWORD: unterminated quote"),
+        ("LOGTO_DB_PASSWORD=8BohVq${2k9Zx\n", "LOGTO_DB_PASSWORD: invalid variable name after '${'"),
+        ("LOGTO_DB_PASSWORD=8Boh${Vq2k9Zx\n", "LOGTO_DB_PASSWORD: unterminated '${'"),
+        ("LOGTO_DB_PASSWORD=8Boh${Vq2k9Zx!}\n", "LOGTO_DB_PASSWORD: invalid '${' expression"),
+        ("LOGTO_DB_PASSWORD=${Vq2k9Zx:?8BohVq}\n", "LOGTO_DB_PASSWORD: a required variable of its ${...:?} has"),
+    ],
+)
+def test_errors_name_the_key_and_line_never_the_value(text: str, reason: str) -> None:
+    with pytest.raises(BadInput) as err:
+        parse_env_text("A=1\n" + text, Path(".env"))
+    assert str(err.value).startswith(f".env:2: {reason}")
+    assert not any(piece in str(err.value) for piece in ("8Boh", "Vq2k", "9Zx"))
+
+
+def test_references_to_unset_variables_are_recorded() -> None:
+    env = parse_env_text("A=1\nB=x$A\nC=ab$cd\nD=${E:-e}\nF=${G}\n", Path(".env"))
+    assert env.unset_references == {"C", "F"}

@@ -47,7 +47,7 @@ def test_unhealthy_service_fails_fast_with_log_tail_and_redacted_logs(
     elapsed = time.monotonic() - t0
     try:
         error = failure.value
-        assert error.service == "lobe"
+        assert error.service == "lobe", str(error)
         assert "restarting" in error.reason or "exited with code 3" in error.reason
         assert elapsed < 90, f"took {elapsed:.0f} s: the crash should end the wait at once, not the deadline"
         assert "booting with key ***" in error.log_tail

@@ -20,10 +20,26 @@ def test_healthy_deployment_passes_with_all_reports(healthy_dir: Path, tmp_path:
     result = run_gate(healthy_dir, tmp_path)
     assert result.returncode == EXIT_OK, result.stdout[-3000:]
     summary = _summary(tmp_path)
-    assert set(summary) == {"env", "target", "deployment", "started", "duration_s", "counts", "checks"}
+    assert set(summary) == {
+        "env",
+        "target",
+        "deployment",
+        "started",
+        "duration_s",
+        "counts",
+        "requests",
+        "addresses",
+        "baseline",
+        "diff",
+        "checks",
+    }
     assert summary["env"] == "static" and summary["target"] == "files"
     assert summary["deployment"] == str(healthy_dir)
-    assert summary["counts"] == {"passed": len(summary["checks"]), "failed": 0, "skipped": 0, "error": 0}
+    assert summary["counts"] == {
+        "passed": len(summary["checks"]),
+        **dict.fromkeys(("failed", "skipped", "error", "warned", "accepted"), 0),
+    }
+    assert summary["requests"]["total"] == 0, "the static gate sends nothing"
     assert {c["id"] for c in summary["checks"]} >= {"ENV-KEY-VAULTS", "XREF-ISSUER", "NGINX-HSTS"}
     for name in ("junit.xml", "report.html"):
         assert (tmp_path / name).stat().st_size > 0

@@ -8,9 +8,12 @@ _LAYER_TITLES = {
     "static": "Static layer: the deployment directory (tests/static/test_check_proofs.py edits a fresh rendering)",
     "stack": "Live layer: a running stack (tests/stack/test_live_proofs.py injects each fault into the running "
     "reference stack and restores it byte for byte)",
-    "host": "Host layer: the server itself (testinfra)",
-    "gpu": "GPU layer: the server's NVIDIA GPU",
-    "prod": "Production layer: the public deployment from outside",
+    "host": "Host layer: the server itself through testinfra (tests/host/test_host_proofs.py injects each live fault "
+    "into the reference stack on the CI machine; `a host recorded as` faults run on tests/data/hosts/)",
+    "gpu": "GPU layer: the server's NVIDIA GPU (proven on recorded hosts, tests/data/hosts/, with their sources)",
+    "prod": "Production layer: the public deployment from outside (tests/stack/test_prod_proofs.py injects each "
+    "fault into a reference stack seen as production: names pinned, the run's CA, Docker's gateway as the public "
+    "address)",
 }
 
 

@@ -16,14 +16,14 @@ from pathlib import Path
 
 @dataclass(frozen=True)
 class SetEnv:
-    """Set (or, with None, remove) keys of the deployment's .env."""
+    """Set (or, with None, remove) keys of the deployment's .env. With `raw`, each value is written as the text
+    after `=`, exactly (quotes, `$` and escapes as the user would type them)."""
 
     values: dict[str, str | None]
     expect: str | None = None
+    raw: bool = False
 
     def apply(self, root: Path) -> None:
-        from lobestack.deployment.envfile import format_env_line
-
         path = root / ".env"
         lines = path.read_text(encoding="utf-8").splitlines()
         pending = dict(self.values)
@@ -33,13 +33,20 @@ class SetEnv:
             if key in pending:
                 value = pending.pop(key)
                 if value is not None:
-                    out.append(format_env_line(key, value))
+                    out.append(self._line(key, value))
                 continue
             out.append(line)
-        out.extend(format_env_line(k, v) for k, v in pending.items() if v is not None)
+        out.extend(self._line(k, v) for k, v in pending.items() if v is not None)
         path.write_text("\n".join(out) + "\n", encoding="utf-8")
 
+    def _line(self, key: str, value: str) -> str:
+        from lobestack.deployment.envfile import format_env_line
+
+        return f"{key}={value}" if self.raw else format_env_line(key, value)
+
     def __str__(self) -> str:
+        if self.raw:
+            return "; ".join(f"unset {k}" if v is None else f".env line {k}={v}" for k, v in self.values.items())
         return "; ".join(f"unset {k}" if v is None else f"{k}={v!r}" for k, v in self.values.items())
 
 
@@ -93,14 +100,17 @@ class AddFile:
 
 @dataclass(frozen=True)
 class SiteEdit:
-    """Edit one site config of the running stack's Nginx (exactly one match), then reload Nginx."""
+    """Edit one site config of the running stack's Nginx (exactly one match), then reload Nginx — or, with
+    `reload=False`, leave the running Nginx on its old configuration (a site edited but never tested)."""
 
     file: str
     old: str
     new: str
+    reload: bool = True
 
     def __str__(self) -> str:
-        return f"nginx/{self.file}: {self.old!r} -> {self.new!r} (reloaded)"
+        how = "reloaded" if self.reload else "not reloaded"
+        return f"nginx/{self.file}: {self.old!r} -> {self.new!r} ({how})"
 
 
 @dataclass(frozen=True)
@@ -111,9 +121,13 @@ class Recreate:
     old: str
     new: str
     services: tuple[str, ...]
+    # False: do not wait for the services to become ready (a fault that keeps them from it); the tests wait until
+    # Docker has judged them instead (restarted once, or health no longer "starting").
+    ready: bool = True
 
     def __str__(self) -> str:
-        return f"{self.file}: {self.old!r} -> {self.new!r}, then recreate {', '.join(self.services)}"
+        text = f"{self.file}: {self.old!r} -> {self.new!r}, then recreate {', '.join(self.services)}"
+        return text if self.ready else text + " (not waiting for it to be ready)"
 
 
 @dataclass(frozen=True)
@@ -162,15 +176,88 @@ class Certificate:
         return f"certificate for {self.name}: {self.kind} (reloaded)"
 
 
-Step = SetEnv | Edit | AddFile | SiteEdit | Recreate | EnvSet | Pause | Command | Certificate
+@dataclass(frozen=True)
+class Stop:
+    """Stop a service (`docker compose stop`); undone by starting it again."""
+
+    service: str
+
+    def __str__(self) -> str:
+        return f"`docker compose stop {self.service}`"
+
+
+@dataclass(frozen=True)
+class Listen:
+    """A process on the host listens on `address` at a free port; undone by closing it."""
+
+    address: str = "0.0.0.0"
+
+    def __str__(self) -> str:
+        return f"a process listens on {self.address}:<a free port>"
+
+
+# --- host and gpu steps: the run's settings, and hosts that answer from recordings ---------------------------------
+
+
+@dataclass(frozen=True)
+class Setting:
+    """Run the check with one setting changed (a command-line option: a threshold, a model to warm up)."""
+
+    name: str
+    value: object
+
+    def __str__(self) -> str:
+        return f"--{self.name.replace('_', '-')} {self.value}"
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """The host answers every command as recorded in tests/data/hosts/<name>.yaml (real outputs, each with its
+    source and date): how checks of hardware and states CI cannot have (a GPU, a stopped Docker daemon) are proven."""
+
+    name: str
+
+    def __str__(self) -> str:
+        return f"a host recorded as `{self.name}`"
+
+
+@dataclass(frozen=True)
+class Unresolvable:
+    """A public name without a DNS record: the run's resolver finds no address for it (the project's tests swap in
+    a resolver that never asks the network)."""
+
+    name: str
+
+    def __str__(self) -> str:
+        return f"{self.name} has no DNS record"
+
+
+Step = (
+    SetEnv
+    | Edit
+    | AddFile
+    | SiteEdit
+    | Recreate
+    | EnvSet
+    | Pause
+    | Command
+    | Certificate
+    | Stop
+    | Listen
+    | Setting
+    | Recorded
+    | Unresolvable
+)
 STATIC_STEPS = (SetEnv, Edit, AddFile)
-LIVE_STEPS = (SiteEdit, Recreate, EnvSet, Pause, Command, Certificate)
+LIVE_STEPS = (SiteEdit, Recreate, EnvSet, Pause, Command, Certificate, Stop, Listen, Unresolvable)
 
 
 @dataclass(frozen=True)
 class Fault:
     steps: tuple[Step, ...]
     expect: str | None = None
+    # The fault must produce a warning (reported, not failing), not a failure.
+    warns: bool = False
 
     @property
     def live(self) -> bool:
@@ -178,12 +265,13 @@ class Fault:
 
     def __str__(self) -> str:
         text = " + ".join(map(str, self.steps))
-        return f"{text} ⇒ “{self.expect}”" if self.expect else text
+        kind = "warns" if self.warns else ""
+        return f"{text} ⇒ {kind}{' ' if kind else ''}“{self.expect}”" if self.expect else text
 
 
-def fault(*steps: Step, expect: str) -> Fault:
-    """A fault of one or more steps and the phrase of the finding it must produce."""
-    return Fault(tuple(steps), expect)
+def fault(*steps: Step, expect: str, warns: bool = False) -> Fault:
+    """A fault of one or more steps and the phrase of the finding it must produce (a warning when `warns`)."""
+    return Fault(tuple(steps), expect, warns)
 
 
 @dataclass(frozen=True)

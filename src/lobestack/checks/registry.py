@@ -25,12 +25,21 @@ _ID = re.compile(r"^[A-Z0-9]+(-[A-Z0-9]+)+$")
 LAYERS = ("static", "stack", "host", "gpu", "prod")
 
 
+WARN = "warn"  # a finding that is reported but does not fail the check (e.g. a certificate renewed soon)
+
+
 @dataclass(frozen=True)
 class Finding:
-    """One problem: where it is (file:line, or a URL) and what was seen."""
+    """One problem: where it is (file:line, or a URL) and what was seen. A `warn` finding is reported (summary,
+    junit property, Markdown) but does not fail its check."""
 
     message: str
     where: str = ""
+    severity: str = "fail"
+
+    @property
+    def warning(self) -> bool:
+        return self.severity == WARN
 
     def __str__(self) -> str:
         return f"{self.where}: {self.message}" if self.where else self.message
@@ -54,6 +63,9 @@ class Check:
     # What the target must offer (live layers): e.g. "containers" (exec, health), "host-ports" (published ports on
     # this host), "writes" (the check changes state). A target without one reports the check skipped, with why.
     needs: frozenset[str] = frozenset()
+    # Checks this one replaces when both run (the prod layer judges from outside what a stack check judges from
+    # one address): the replaced one is reported skipped, naming this one.
+    supersedes: frozenset[str] = frozenset()
 
     @property
     def layer(self) -> str:
@@ -88,6 +100,7 @@ class Group:
         faults: Iterable[Any] = (),
         passes: Iterable[Pass] = (),
         needs: Iterable[str] = (),
+        supersedes: Iterable[str] = (),
     ) -> Callable[[Callable[[Any], Iterable[Finding]]], Callable[[Any], Iterable[Finding]]]:
         """Register a check of this group. Each fault is a Fault, one step, or a tuple of steps applied together;
         each pass a Pass (a healthy variant the check must accept)."""
@@ -106,6 +119,7 @@ class Group:
                 faults=tuple(as_fault(f) for f in faults),
                 passes=tuple(passes),
                 needs=frozenset(needs),
+                supersedes=frozenset(supersedes),
             )
             REGISTRY[id] = made
             self.checks.append(made)
@@ -158,10 +172,22 @@ _ORDER = {
     "S3": 5,
     "DB": 6,
     "EXPOSE": 7,
+    "HOST-DOCKER": 0,
+    "HOST-CONTAINERS": 1,
+    "HOST-PORTS": 2,
+    "HOST-NGINX": 3,
+    "HOST": 4,
+    "GPU": 0,
+    "DNS": 0,
+    "OUTSIDE": 1,
+    "CERT": 2,
+    "CREDS": 3,
+    "VERSION": 4,
 }
 
 __all__ = [
     "LAYERS",
+    "WARN",
     "AddFile",
     "Check",
     "CheckSkipped",

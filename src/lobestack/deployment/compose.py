@@ -41,8 +41,9 @@ from lobestack.deployment.compose_yaml import (
     go_string,
     load_documents,
 )
-from lobestack.deployment.envfile import EnvFile, parse_env_text
+from lobestack.deployment.envfile import SECRET_NAME, EnvFile, parse_env_text
 from lobestack.deployment.interpolation import interpolate
+from lobestack.deployment.limits import ExpansionBudget, read_text
 from lobestack.errors import BadInput, InterpolationError
 
 DEFAULT_FILES = ("compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml")
@@ -790,25 +791,19 @@ class _Reader:
         nested: bool = False,
         included: tuple[Path, ...] = (),
     ) -> YMap:
+        text = read_text(path)  # a regular file within the size bound, UTF-8, no NUL (before its name is resolved)
         name = self.name(path)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise BadInput("file not found", path) from None
-        except UnicodeDecodeError as exc:
-            raise BadInput(f"not UTF-8 text (byte {exc.start})", path) from None
-        except IsADirectoryError:
-            raise BadInput("is a directory, not a Compose file", path) from None
         if name not in self.files:
             self.files.append(name)
         documents = load_documents(text, path, name)
+        budget = ExpansionBudget()  # what interpolation may substitute in this file, all documents together
         if not documents:
             raise BadInput("empty compose file", path)
         for document in documents:
             data = _strip_markers(document.data)
             if not isinstance(data, YMap):
                 raise BadInput("top-level object must be a mapping", path, 1)
-            data = self.interpolate(data, (), variables)
+            data = self.interpolate(data, (), variables, budget=budget)
             if not nested:
                 self.apply_extends(data, path, working_dir, variables, document.resets)
             _apply_resets(merged, document.resets)
@@ -831,23 +826,38 @@ class _Reader:
             merged = _unique(merged, ())
         return merged
 
-    def interpolate(self, node: Any, path: Path_, variables: Mapping[str, str], where: Where | None = None) -> Any:
+    def interpolate(
+        self,
+        node: Any,
+        path: Path_,
+        variables: Mapping[str, str],
+        where: Where | None = None,
+        *,
+        budget: ExpansionBudget,
+    ) -> Any:
         if isinstance(node, YMap):
             for key in list(node):
-                node[key] = self.interpolate(node[key], (*path, key), variables, node.where(key))
+                if "\0" in key:
+                    raise self.fail("a key holds a NUL character", node.where(key))
+                node[key] = self.interpolate(node[key], (*path, key), variables, node.where(key), budget=budget)
             return node
         if isinstance(node, YSeq):
             for i, item in enumerate(node):
-                node[i] = self.interpolate(item, (*path, "[]"), variables, node.where(i))
+                node[i] = self.interpolate(item, (*path, "[]"), variables, node.where(i), budget=budget)
             return node
         if not isinstance(node, str):
             return node
+        if "\0" in node:  # `"\0"` in a double-quoted scalar; Compose and Docker refuse a NUL in a value
+            raise self.fail("a value holds a NUL character", where)
         recording = _Recording(variables)
         missing: list[str] = []
         try:
-            value = interpolate(node, recording, missing=missing)
+            value = interpolate(node, recording, missing=missing, budget=budget)
         except InterpolationError as exc:
-            raise self.fail(f"{'.'.join(path)}: {exc}", where) from None
+            # The text may be a secret: under a secret-named key only the safe form of the reason is shown.
+            secret = any(SECRET_NAME.search(part) for part in path) or SECRET_NAME.search(node.split("=", 1)[0])
+            reason = exc.safe if secret else str(exc)
+            raise self.fail(f"{'.'.join(path)}: {reason}", where) from None
         for message in missing:
             entry = (str(where), message)
             if entry not in self.unresolved:
@@ -1120,11 +1130,7 @@ def _strip_markers(node: Any, parent: Any = None, key: Any = None) -> Any:
 
 
 def _read_env_file(path: Path, lookup: Mapping[str, str]) -> EnvFile:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise BadInput(f"not UTF-8 text (byte {exc.start})", path) from None
-    return parse_env_text(text, path, lookup=lookup)
+    return parse_env_text(read_text(path), path, lookup=lookup)
 
 
 def _resolve_paths(model: YMap, working_dir: Path) -> None:
@@ -1181,11 +1187,12 @@ def _compose_files(root: Path, variables: Mapping[str, str]) -> list[Path]:
     if listed:
         separator = variables.get("COMPOSE_PATH_SEPARATOR") or os.pathsep
         return [root / name for name in listed.split(separator) if name]
-    found = [root / name for name in DEFAULT_FILES if (root / name).is_file()]
+    # A directory, a dangling link or a loop under a Compose file's name is reported by the reader, not skipped.
+    found = [root / name for name in DEFAULT_FILES if os.path.lexists(root / name)]
     if not found:
         raise BadInput(f"no Compose file ({', '.join(DEFAULT_FILES)})", root)
     files = found[:1]
-    overrides = [root / name for name in OVERRIDE_FILES if (root / name).is_file()]
+    overrides = [root / name for name in OVERRIDE_FILES if os.path.lexists(root / name)]
     return files + overrides[:1]
 
 

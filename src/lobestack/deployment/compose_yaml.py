@@ -20,6 +20,7 @@ from typing import Any
 
 import yaml
 
+from lobestack.deployment.limits import MAX_NESTING, MAX_YAML_NODES
 from lobestack.errors import BadInput
 
 
@@ -173,9 +174,10 @@ class ComposeYamlError(BadInput):
 
 
 # Every alias is built again where it is used (each use keeps its own positions), so a document's cost is its size
-# with aliases expanded: bounded, as are nesting and recursion ("billion laughs" is one line and exit 4).
-MAX_NODES = 200_000
-MAX_DEPTH = 100
+# with aliases expanded: bounded, as are nesting and recursion ("billion laughs" is one line and exit 4). The bounds
+# are those of every input (limits.py).
+MAX_NODES = MAX_YAML_NODES
+MAX_DEPTH = MAX_NESTING
 
 
 class _Constructor:
@@ -262,6 +264,8 @@ class _Constructor:
                 if not isinstance(key_node, yaml.ScalarNode)
                 else self.scalar(key_node)
             )
+            if isinstance(key, list | dict):
+                raise self.fail("a mapping key must be a plain value, not a list or mapping", key_node)
             if not isinstance(key, str):
                 shown = ".".join(path) or "the top level"
                 raise self.fail(f"non-string key in {shown}: {go_string(key)}", key_node)
@@ -327,7 +331,15 @@ def load_documents(text: str, path: Path, name: str) -> list[Document]:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
+        if "maximum nesting depth" in str(exc.problem):  # libyaml's own bound, far past ours: say ours
+            raise ComposeYamlError(f"nesting deeper than {MAX_DEPTH} levels, the limit", path, line) from None
         raise ComposeYamlError(f"invalid YAML: {exc.problem or exc.context}", path, line) from None
+    except RecursionError:  # PyYAML's pure-Python composer recurses per level (libyaml's does not)
+        raise ComposeYamlError(f"nesting deeper than {MAX_DEPTH} levels, the limit", path) from None
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow (the reader has no line for it)
+        line = text.count("\n", 0, exc.position) + 1 if isinstance(exc.position, int) else None
+        shown = f"#x{exc.character:04x}" if isinstance(exc.character, int) else repr(exc.character)
+        raise ComposeYamlError(f"invalid YAML: character {shown} is not allowed", path, line) from None
     except yaml.YAMLError as exc:
         raise ComposeYamlError(f"invalid YAML: {type(exc).__name__}", path) from None
     finally:

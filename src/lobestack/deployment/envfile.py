@@ -13,6 +13,7 @@ from pathlib import Path
 from dotenv.parser import parse_stream
 
 from lobestack.deployment.interpolation import interpolate
+from lobestack.deployment.limits import ExpansionBudget, read_text
 from lobestack.errors import BadInput, InterpolationError
 
 _SINGLE_QUOTED = re.compile(r"^\s*(?:export\s+)?[^=]+=\s*'")
@@ -21,6 +22,9 @@ _BARE_SAFE = re.compile(r"^[A-Za-z0-9_./:@%+=,~-]*$")
 
 # Names whose values are secrets: they never reach a log, report, trace or screenshot.
 SECRET_NAME = re.compile(r"(SECRET|PASSWORD|PASSWD|TOKEN|PRIVATE_KEY)", re.IGNORECASE)
+# The key of a line, when it has one that looks like a key (a line that does not parse is never quoted).
+_KEY_OF_LINE = re.compile(r"\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*=")
+_RAW_ASSIGNMENT = re.compile(r"^\s*(?:export\s+)?([^=\s#]+)\s*=(.*)$")
 
 
 @dataclass(frozen=True)
@@ -28,6 +32,8 @@ class EnvFile:
     path: Path
     values: dict[str, str]
     lines: dict[str, int] = field(default_factory=dict)
+    # Keys whose text refers to a variable that is not set (`ab$cd`): Compose substitutes nothing for it.
+    unset_references: frozenset[str] = frozenset()
 
     def get(self, key: str, default: str = "") -> str:
         return self.values.get(key, default)
@@ -48,14 +54,19 @@ def parse_env_text(text: str, path: Path, lookup: Mapping[str, str] | None = Non
     values: dict[str, str] = {}
     lines: dict[str, int] = {}
     scope: Mapping[str, str] = ChainMap(dict(lookup), values) if lookup is not None else values
+    unset_references: set[str] = set()
+    budget = ExpansionBudget()
     for binding in parse_stream(io.StringIO(text)):
         # dotenv counts a binding from the blank lines before it; point at the KEY=value line itself.
         raw_text = binding.original.string
         line = binding.original.line + raw_text[: len(raw_text) - len(raw_text.lstrip())].count("\n")
         if binding.error:
-            raw = binding.original.string.strip()
+            # Never quote the line: it may hold a secret. Its key (when it has one) and its line say where.
+            raw = raw_text.strip()
             hint = "unterminated quote" if raw.count('"') % 2 or raw.count("'") % 2 else "expected KEY=VALUE"
-            raise BadInput(f"cannot parse {raw[:60]!r}: {hint}", path, line)
+            key = _KEY_OF_LINE.match(raw)
+            subject = f"the value of {key.group(1)}" if key else "this line"
+            raise BadInput(f"cannot parse {subject}: {hint}", path, line)
         if binding.key is None:
             continue
         if binding.value is None and lookup is not None:  # `KEY` alone: inherited from outside, or absent
@@ -65,23 +76,35 @@ def parse_env_text(text: str, path: Path, lookup: Mapping[str, str] | None = Non
             continue
         value = binding.value or ""
         if not _SINGLE_QUOTED.match(binding.original.string):
+            unset: list[str] = []
             try:
-                value = interpolate(value, scope)
+                value = interpolate(value, scope, unset=unset, budget=budget)
             except InterpolationError as exc:
-                raise BadInput(str(exc), path, line) from None
+                reason = exc.safe if SECRET_NAME.search(binding.key) else str(exc)
+                raise BadInput(f"{binding.key}: {reason}", path, line) from None
+            if unset:
+                unset_references.add(binding.key)
         values[binding.key] = value
         lines[binding.key] = line
-    return EnvFile(path=path, values=values, lines=lines)
+    return EnvFile(path=path, values=values, lines=lines, unset_references=frozenset(unset_references))
 
 
 def load_env(path: Path) -> EnvFile:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise BadInput("file not found (render one with `python -m lobestack init`)", path) from None
-    except UnicodeDecodeError as exc:
-        raise BadInput(f"not UTF-8 text (byte {exc.start})", path) from None
-    return parse_env_text(text, path)
+    return parse_env_text(read_text(path, missing="file not found (render one with `python -m lobestack init`)"), path)
+
+
+def raw_secret_values(text: str) -> list[str]:
+    """What may be the values of secret-named keys in `.env` text, found line by line without parsing it, so that
+    masking is in force before the parser reads a byte: the text after `=`, as written and unescaped."""
+    found = []
+    for line in text.splitlines():
+        match = _RAW_ASSIGNMENT.match(line)
+        if not match or not SECRET_NAME.search(match.group(1)):
+            continue
+        raw = match.group(2).strip()
+        found.append(raw)
+        found.append(raw.replace('\\"', '"').replace("\\\\", "\\"))
+    return found
 
 
 def format_env_line(key: str, value: str) -> str:

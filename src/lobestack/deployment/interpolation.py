@@ -3,32 +3,60 @@
 Supported: `$$` (a literal `$`), `$VAR`, `${VAR}`, `${VAR:-default}` / `${VAR-default}`,
 `${VAR:?error}` / `${VAR?error}`, `${VAR:+replacement}` / `${VAR+replacement}`; defaults and replacements may
 themselves contain expressions (`${A:-${B}}`). Substituted values are never interpolated again.
+
+Cost is bounded: expressions nest at most MAX_INTERPOLATION_NESTING deep, and the characters substituted are
+charged to an ExpansionBudget. Error messages never quote the text: it may be a secret.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
+from lobestack.deployment.limits import MAX_INTERPOLATION_NESTING, ExpansionBudget
 from lobestack.errors import InterpolationError
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _OPERATORS = (":-", ":?", ":+", "-", "?", "+")
 
 
-def interpolate(text: str, variables: Mapping[str, str], *, missing: list[str] | None = None) -> str:
+@dataclass
+class _Run:
+    lookup: Callable[[str], str | None]
+    budget: ExpansionBudget
+    missing: list[str] | None
+    unset: list[str] | None
+    depth: int = 0
+
+    def value_of(self, name: str) -> str | None:
+        value = self.lookup(name)
+        if value:
+            self.budget.spend(len(value))
+        return value
+
+
+def interpolate(
+    text: str,
+    variables: Mapping[str, str],
+    *,
+    missing: list[str] | None = None,
+    unset: list[str] | None = None,
+    budget: ExpansionBudget | None = None,
+) -> str:
     """Return `text` with every expression resolved from `variables`; raise InterpolationError otherwise.
 
     With `missing` (a list), a `${VAR:?err}` whose variable has no value is resolved to "" and its message is
-    appended instead of raised (a gate reports it as a finding; `docker compose` would refuse to start)."""
-    out, end = _scan(text, 0, variables.get, stop_at_brace=False, missing=missing)
+    appended instead of raised (a gate reports it as a finding; `docker compose` would refuse to start).
+    With `unset` (a list), the names of plain `$VAR` / `${VAR}` references to unset variables are appended
+    (Compose substitutes nothing for them, with a warning). `budget` is shared by all strings of one file."""
+    run = _Run(variables.get, budget or ExpansionBudget(), missing, unset)
+    out, end = _scan(text, 0, run, stop_at_brace=False)
     assert end == len(text)
     return out
 
 
-def _scan(
-    text: str, pos: int, lookup: Callable[[str], str | None], *, stop_at_brace: bool, missing: list[str] | None
-) -> tuple[str, int]:
+def _scan(text: str, pos: int, run: _Run, *, stop_at_brace: bool) -> tuple[str, int]:
     """Interpolate from `pos`; stop at the end, or at an unmatched `}` when inside a braced expression."""
     parts: list[str] = []
     i = pos
@@ -46,34 +74,48 @@ def _scan(
             parts.append("$")
             i += 2
         elif nxt == "{":
-            value, i = _braced(text, i + 2, lookup, missing)
+            value, i = _braced(text, i + 2, run)
             parts.append(value)
         else:
             match = _NAME.match(text, i + 1)
             if match:
-                parts.append(lookup(match.group()) or "")
+                value = run.value_of(match.group())
+                if value is None and run.unset is not None:
+                    run.unset.append(match.group())
+                parts.append(value or "")
                 i = match.end()
             else:  # a lone `$` is kept, as Compose does
                 parts.append("$")
                 i += 1
     if stop_at_brace:
-        raise InterpolationError(f"unterminated '${{' in {text!r}")
+        raise InterpolationError("unterminated '${' (no closing '}')")
     return "".join(parts), i
 
 
-def _braced(text: str, pos: int, lookup: Callable[[str], str | None], missing: list[str] | None) -> tuple[str, int]:
+def _braced(text: str, pos: int, run: _Run) -> tuple[str, int]:
     match = _NAME.match(text, pos)
     if not match:
-        raise InterpolationError(f"invalid variable name after '${{' in {text!r}")
+        if pos == len(text):
+            raise InterpolationError("unterminated '${' (no closing '}')")
+        raise InterpolationError("invalid variable name after '${'")
     name = match.group()
-    value = lookup(name)
     i = match.end()
     if i < len(text) and text[i] == "}":
+        value = run.value_of(name)
+        if value is None and run.unset is not None:
+            run.unset.append(name)
         return value or "", i + 1
+    if i == len(text):
+        raise InterpolationError("unterminated '${' (no closing '}')")
     operator = next((op for op in _OPERATORS if text.startswith(op, i)), None)
     if operator is None:
-        raise InterpolationError(f"invalid expression '${{{name}{text[i : i + 1]}' in {text!r}")
-    argument, end = _scan(text, i + len(operator), lookup, stop_at_brace=True, missing=missing)
+        raise InterpolationError("invalid '${' expression (expected ${NAME}, ${NAME:-default}, ${NAME:?error} ...)")
+    if run.depth >= MAX_INTERPOLATION_NESTING:
+        raise InterpolationError(f"'${{' expressions nest deeper than {MAX_INTERPOLATION_NESTING}, the limit")
+    run.depth += 1
+    argument, end = _scan(text, i + len(operator), run, stop_at_brace=True)
+    run.depth -= 1
+    value = run.lookup(name)
     unset_or_empty = not value
     unset = value is None
     if operator == ":-":
@@ -87,10 +129,12 @@ def _braced(text: str, pos: int, lookup: Callable[[str], str | None], missing: l
     else:  # ":?" / "?"
         if (operator == ":?" and unset_or_empty) or (operator == "?" and unset):
             message = f"required variable {name} is missing a value: {argument}".rstrip(": ")
-            if missing is None:
-                raise InterpolationError(message)
-            missing.append(message)
+            if run.missing is None:
+                raise InterpolationError(message, safe="a required variable of its ${...:?} has no value")
+            run.missing.append(message)
         result = value
+    if result and result is value:
+        run.budget.spend(len(result))
     return result or "", end + 1
 
 

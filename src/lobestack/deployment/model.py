@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import Protocol
 from urllib.parse import urlsplit
 
 from lobestack.deployment.compose import ComposeProject, EnvValue, Service, load_compose
-from lobestack.deployment.envfile import SECRET_NAME, EnvFile, load_env
+from lobestack.deployment.envfile import SECRET_NAME, EnvFile, parse_env_text, raw_secret_values
+from lobestack.deployment.limits import read_text
 from lobestack.deployment.nginx import NginxConfig, load_nginx
 from lobestack.errors import BadInput
+
+# The one-shot MinIO set-up script the bundle mounts into minio-init.
+INIT_SCRIPT = "minio/init.sh"
+
+
+class Mask(Protocol):
+    """What load_deployment needs of a Redactor: learn secrets, and mask text."""
+
+    def add(self, secrets: list[str]) -> None: ...
+
+    def __call__(self, text: str) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -42,6 +56,8 @@ class Deployment:
     env: EnvFile
     compose: ComposeProject
     nginx: NginxConfig
+    # minio/init.sh (None when the deployment has none)
+    init_script: str | None = None
 
     # Roles are found by image so that renamed services are still recognised.
     @cached_property
@@ -104,10 +120,7 @@ class Deployment:
 
     def secret_values(self) -> list[str]:
         """Secret values from .env and from what containers get (env_files and literals included)."""
-        values = self.env.secret_values()
-        for service in self.compose.services.values():
-            values += [v for k, v in service.environment.items() if SECRET_NAME.search(k) and v and v not in values]
-        return values
+        return secret_values_of(self.env, self.compose)
 
 
 def _env_of(service: Service | None, key: str) -> str:
@@ -120,11 +133,41 @@ def _one(services: list[Service]) -> Service | None:
     return services[0] if services else None
 
 
-def load_deployment(root: Path | str) -> Deployment:
+def load_deployment(root: Path | str, mask: Mask | None = None) -> Deployment:
+    """Read and model one deployment directory. With `mask` (the run's Redactor), the raw values of secret-named
+    keys are known to it before `.env` is parsed, and every error leaves masked."""
     root = Path(root)
     if not root.is_dir():
+        if root.exists():
+            raise BadInput("is not a directory (--deployment names the deployment directory)", root)
+        if os.path.lexists(root):
+            raise BadInput("is a dangling symbolic link or a link loop, not a deployment directory", root)
         raise BadInput("deployment directory not found", root)
-    env = load_env(root / ".env")
+    try:
+        return _load(root, mask)
+    except BadInput as exc:
+        raise (exc.masked(mask) if mask is not None else exc) from None
+
+
+def _load(root: Path, mask: Mask | None) -> Deployment:
+    env_path = root / ".env"
+    text = read_text(env_path, missing="file not found (render one with `python -m lobestack init`)")
+    if mask is not None:
+        mask.add(raw_secret_values(text))
+    env = parse_env_text(text, env_path)
+    if mask is not None:
+        mask.add(env.secret_values())
     compose = load_compose(root, env)
+    if mask is not None:  # what containers get from env_files and literals is secret too
+        mask.add(secret_values_of(env, compose))
     nginx = load_nginx(root / "nginx", root)
-    return Deployment(root=root, env=env, compose=compose, nginx=nginx)
+    script = root / INIT_SCRIPT
+    init_script = read_text(script) if os.path.lexists(script) else None
+    return Deployment(root=root, env=env, compose=compose, nginx=nginx, init_script=init_script)
+
+
+def secret_values_of(env: EnvFile, compose: ComposeProject) -> list[str]:
+    values = env.secret_values()
+    for service in compose.services.values():
+        values += [v for k, v in service.environment.items() if SECRET_NAME.search(k) and v and v not in values]
+    return values

@@ -33,6 +33,7 @@ import crossplane
 from crossplane.analyzer import analyze
 from crossplane.errors import NgxParserBaseException
 
+from lobestack.deployment.limits import MAX_NESTING, MAX_NGINX_FILES, read_text
 from lobestack.errors import BadInput
 
 # Directives a nested block does not take from its parent (each level runs its own, or they name the block).
@@ -76,6 +77,8 @@ _SINGLE = {
     "alias",
 }
 MAX_INCLUDE_DEPTH = 16
+# Files parsed in all, counting every include of a file: a glob include fanning out at each level stops here.
+MAX_NGINX_READS = 16 * MAX_NGINX_FILES
 _UPSTREAM = re.compile(r"^https?://(?P<host>\[[^\]]+\]|[^:/]+)(?::(?P<port>\d+))?")
 
 
@@ -407,14 +410,21 @@ class _Reader:
         self.root = root.resolve()
         self.prefix = prefix
         self.files: list[str] = []
+        self.reads = 0
 
     def name(self, path: Path) -> str:
-        return path.resolve().relative_to(self.root).as_posix()
+        return _resolve(path).relative_to(self.root).as_posix()
 
     def parse(self, path: Path) -> list[dict]:
+        self.reads += 1
+        if self.reads > MAX_NGINX_READS:
+            raise BadInput(f"more than {MAX_NGINX_READS} Nginx files read through includes, the limit", path)
+        # Nginx reads bytes, not UTF-8: only size, kind and NUL characters are refused here.
+        read_text(path, utf8=False)
         name = self.name(path)
         if name not in self.files:
             self.files.append(name)
+        _check_nesting(path)
         result = crossplane.parse(
             str(path), single=True, check_ctx=False, check_args=False, comments=False, strict=False
         )
@@ -431,7 +441,7 @@ class _Reader:
         magic = glob.has_magic(full)
         paths = sorted(Path(p) for p in glob.glob(full)) if magic else [Path(full)]
         for path in paths:
-            resolved = path.resolve()
+            resolved = _resolve(path)
             if not resolved.is_relative_to(self.root):
                 raise self.fail(
                     f"include {pattern}: outside the deployment directory, not read (copy it into nginx/ so the gate "
@@ -500,6 +510,32 @@ class _Reader:
             raise self.fail(f'location "{pattern}" is outside location "{parent_pattern}"', where)
 
 
+def _resolve(path: Path) -> Path:
+    try:
+        return path.resolve()
+    except (RuntimeError, OSError):  # a link loop: the reader says so, naming the file
+        read_text(path, utf8=False)
+        raise
+
+
+def _check_nesting(path: Path) -> None:
+    """Blocks nested past MAX_NESTING are refused before crossplane parses them (it recurses per block)."""
+    depth = 0
+    try:
+        for token, line, quoted in crossplane.lex(str(path)):
+            if quoted:
+                continue
+            if token == "{":
+                depth += 1
+                if depth > MAX_NESTING:
+                    raise BadInput(f"blocks nest deeper than {MAX_NESTING} levels, the limit", path, line)
+            elif token == "}":
+                depth -= 1
+    except NgxParserBaseException as exc:
+        message = re.sub(r"\s+in\s+\S+:\d+$", "", exc.strerror)
+        raise BadInput(f"invalid Nginx config: {message}", path, exc.lineno) from None
+
+
 def load_nginx(directory: Path, root: Path | None = None) -> NginxConfig:
     """The Nginx tree of a deployment's site configs (`directory`/*.conf), as Nginx builds it."""
     if not directory.is_dir():
@@ -507,9 +543,12 @@ def load_nginx(directory: Path, root: Path | None = None) -> NginxConfig:
     files = sorted(p for p in directory.glob("*.conf"))
     if not files:
         raise BadInput("no *.conf site configs found", directory)
+    if len(files) > MAX_NGINX_FILES:
+        raise BadInput(f"more than {MAX_NGINX_FILES} *.conf site configs, the limit", directory)
     reader = _Reader(root or directory.parent, directory)
     for path in files:
-        if not path.resolve().is_relative_to(reader.root):
+        read_text(path, utf8=False)  # a directory, a link loop, a FIFO, a file past the size bound: one line
+        if not _resolve(path).is_relative_to(reader.root):
             raise BadInput("a link to a file outside the deployment directory, not read (copy the file in)", path)
     http = Block("http", (), reader.name(files[0]), 0)
     for path in files:

@@ -10,6 +10,8 @@ from urllib.parse import urljoin, urlsplit
 
 import urllib3
 
+from lobestack.probes.budget import REQUESTS
+
 
 class ProbeError(Exception):
     """The request could not be made (DNS, connect, TLS, timeout): `str()` says which and why."""
@@ -74,6 +76,7 @@ class HttpProbe:
         if parts.query:
             path += "?" + parts.query
         host_header = host if parts.port is None else f"{host}:{port}"
+        REQUESTS.count("http")
         try:
             if parts.scheme == "https":
                 pool = urllib3.HTTPSConnectionPool(

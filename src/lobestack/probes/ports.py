@@ -5,8 +5,11 @@ from __future__ import annotations
 import socket
 from concurrent.futures import ThreadPoolExecutor
 
+from lobestack.probes.budget import REQUESTS
+
 
 def is_open(address: str, port: int, timeout_s: float = 1.5) -> bool:
+    REQUESTS.count("tcp")
     try:
         with socket.create_connection((address, port), timeout=timeout_s):
             return True

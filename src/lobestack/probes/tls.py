@@ -16,6 +16,8 @@ from pathlib import Path
 
 from cryptography import x509
 
+from lobestack.probes.budget import REQUESTS
+
 VERSIONS = {
     "TLSv1": ssl.TLSVersion.TLSv1,
     "TLSv1.1": ssl.TLSVersion.TLSv1_1,
@@ -57,6 +59,7 @@ class Handshake:
 
 
 def _connect(address: str, port: int, timeout_s: float) -> socket.socket:
+    REQUESTS.count("tls")
     try:
         return socket.create_connection((address, port), timeout=timeout_s)
     except OSError as exc:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,9 +14,9 @@ import jinja2
 
 from lobestack.deployment.envfile import format_env_line
 from lobestack.errors import BadInput
+from lobestack.render import inputs
 from lobestack.render import secrets as fresh
 
-_HOSTNAME = re.compile(r"^(?=.{1,253}$)(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))+$")
 _ENV_LINE = re.compile(r"^(?P<key>[A-Z][A-Z0-9_]*)=(?P<value>.*)$")
 SITES = ("app", "auth", "s3")
 
@@ -46,21 +48,26 @@ class Settings:
     listen_addresses: tuple[str, ...] = ()
 
     def validate(self) -> None:
+        """Refuse, before anything is written, every value that would not render a working deployment."""
         for option, value in (
             ("--app-domain", self.app_domain),
             ("--auth-domain", self.auth_domain),
             ("--s3-domain", self.s3_domain),
         ):
-            if not _HOSTNAME.match(value):
-                raise BadInput(f"{option} {value!r} is not a fully qualified DNS name (e.g. lobe.example.com)")
+            inputs.hostname(option, value)
         if len({self.app_domain, self.auth_domain, self.s3_domain}) != 3:
             raise BadInput("--app-domain, --auth-domain and --s3-domain must be three different names")
         if not 1 <= self.admin_port <= 65535 or self.admin_port in (self.http_port, self.https_port):
             raise BadInput(f"--admin-port {self.admin_port} must be a free TCP port other than 80 and 443")
-        if bool(self.logto_client_id) != bool(self.logto_client_secret):
-            raise BadInput("give --logto-client-id and --logto-client-secret together")
-        if self.extra_ca is not None and not self.extra_ca.is_file():
-            raise BadInput("file not found", self.extra_ca)
+        inputs.nginx_path("--cert-dir", self.cert_dir or "/")
+        if self.cert_name is not None:
+            inputs.cert_name(self.cert_name)
+        inputs.logto_client(self.logto_client_id, self.logto_client_secret)
+        inputs.project_name(self.project_name)
+        for address in self.listen_addresses:
+            inputs.listen_address(address)
+        if self.extra_ca is not None:
+            inputs.ca_bundle(self.extra_ca)
 
     def env_values(self) -> dict[str, str]:
         app = f"https://{self.app_domain}"
@@ -107,36 +114,79 @@ def render_site(name: str, settings: Settings, source: Path) -> str:
 
 
 def render(settings: Settings, out: Path, *, force: bool = False) -> list[Path]:
-    """Write a complete deployment directory; return the files written. Never loses an existing .env."""
+    """Write a complete deployment directory; return the files written. Never loses an existing .env.
+
+    Everything is rendered and written into a private (0700) staging directory first, then renamed into place:
+    a new directory as a whole, an existing one file by file. A refusal or a failure before that leaves `out`
+    as it was."""
     settings.validate()
-    source = bundle_dir()
+    if out.exists() and not out.is_dir():
+        raise BadInput("exists and is not a directory", out)
     env_path = out / ".env"
-    if env_path.exists() and not force:
+    if os.path.lexists(env_path) and not force:
         raise BadInput(
             "exists; refusing to overwrite its secrets (use --force to replace it; the old one is kept "
             "as .env.bak-<time>)",
             env_path,
         )
-    if out.exists() and not out.is_dir():
-        raise BadInput("exists and is not a directory", out)
-    written: list[Path] = []
+    files = _render_files(settings, bundle_dir())
+    existing = out.is_dir()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.lobestack-", dir=out if existing else out.parent))
+    try:
+        for rel, (text, mode) in files.items():
+            path = staging / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+            path.chmod(mode)
+        written = []
+        if existing:
+            if os.path.lexists(env_path):
+                written.append(_backup(env_path))
+            for rel in files:
+                (out / rel).parent.mkdir(parents=True, exist_ok=True)
+                os.replace(staging / rel, out / rel)
+        else:
+            staging.chmod(_mkdir_mode(staging))  # what mkdir would have made, now that it is complete
+            os.rename(staging, out)
+        return written + [out / rel for rel in files]
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
 
-    def write(rel: str, text: str, mode: int = 0o644) -> None:
-        path = out / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-        path.chmod(mode)
-        written.append(path)
 
-    if env_path.exists():
-        backup = out / f".env.bak-{time.strftime('%Y%m%d-%H%M%S')}"
-        shutil.copy2(env_path, backup)
-        written.append(backup)
-    write("docker-compose.yml", (source / "docker-compose.yml").read_text(encoding="utf-8"))
-    write("minio/init.sh", (source / "minio" / "init.sh").read_text(encoding="utf-8"), 0o755)
+def _render_files(settings: Settings, source: Path) -> dict[str, tuple[str, int]]:
+    """Every file of the deployment directory: relative path -> (text, mode)."""
+    files = {
+        "docker-compose.yml": ((source / "docker-compose.yml").read_text(encoding="utf-8"), 0o644),
+        "minio/init.sh": ((source / "minio" / "init.sh").read_text(encoding="utf-8"), 0o755),
+    }
     for site in SITES:
-        write(f"nginx/{site}.conf", render_site(site, settings, source))
-    ca_text = settings.extra_ca.read_text(encoding="utf-8") if settings.extra_ca else ""
-    write("ca/extra-ca.pem", ca_text)
-    write(".env", render_env((source / ".env.example").read_text(encoding="utf-8"), settings.env_values()), 0o600)
-    return written
+        files[f"nginx/{site}.conf"] = (render_site(site, settings, source), 0o644)
+    ca_text = inputs.ca_bundle(settings.extra_ca) if settings.extra_ca else ""
+    files["ca/extra-ca.pem"] = (ca_text, 0o644)
+    env_text = render_env((source / ".env.example").read_text(encoding="utf-8"), settings.env_values())
+    files[".env"] = (env_text, 0o600)
+    return files
+
+
+def _backup(env_path: Path) -> Path:
+    """Copy .env to .env.bak-<time> (a name not taken yet: two runs in one second keep both backups)."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    backup = env_path.with_name(f".env.bak-{stamp}")
+    n = 1
+    while os.path.lexists(backup):
+        backup = env_path.with_name(f".env.bak-{stamp}-{n}")
+        n += 1
+    shutil.copy2(env_path, backup)
+    return backup
+
+
+def _mkdir_mode(parent: Path) -> int:
+    """The mode a plain mkdir gives under this process's umask (read without changing the umask)."""
+    probe = parent / ".mode-probe"
+    probe.mkdir()
+    try:
+        return probe.stat().st_mode & 0o777
+    finally:
+        probe.rmdir()

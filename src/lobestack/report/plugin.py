@@ -1,7 +1,10 @@
-"""pytest plugin behind every tox env: report files, summary.json, secret redaction, the first report line."""
+"""pytest plugin behind every tox env: report files, summary.json, secret redaction, the first report line; and for
+nightly runs the baseline of accepted findings (--baseline), the diff with the previous run (--previous), the
+Markdown summary (summary.md, and $GITHUB_STEP_SUMMARY when set) and the request budget (--request-budget)."""
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from datetime import UTC, datetime
@@ -9,6 +12,11 @@ from pathlib import Path
 
 import pytest
 
+from lobestack.errors import BadInput
+from lobestack.probes.budget import REQUESTS
+from lobestack.report import markdown
+from lobestack.report.baseline import Baseline, load_baseline, today
+from lobestack.report.diff import compare, load_previous, streaks
 from lobestack.report.redaction import Redactor
 from lobestack.report.summary import CheckResult, Summary
 
@@ -17,6 +25,9 @@ SUMMARY = pytest.StashKey[Summary]()
 REPORT_DIR = pytest.StashKey[Path]()
 _RESULTS = pytest.StashKey[dict]()
 _T0 = pytest.StashKey[float]()
+BASELINE = pytest.StashKey[Baseline | None]()
+PREVIOUS = pytest.StashKey[dict | None]()
+WARNING_PROPERTY = "lobestack_warning"
 # The run's config, for hooks that are not handed one (pytest_runtest_logreport, pytest-html's title).
 _CONFIG: list[pytest.Config] = []
 
@@ -32,13 +43,27 @@ def env_name(config: pytest.Config) -> str:
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
     env = env_name(config)
-    report_dir = Path(config.getoption("report_dir", None) or Path(config.rootpath, "reports", env))
-    report_dir.mkdir(parents=True, exist_ok=True)
+    given = config.getoption("report_dir", None)
+    if given is not None and not given.strip():
+        raise pytest.UsageError("--report-dir is empty (an unset variable?): name the directory for the reports")
+    report_dir = Path(given or Path(config.rootpath, "reports", env))
+    if report_dir.exists() and not report_dir.is_dir():
+        raise pytest.UsageError(f"--report-dir {report_dir}: exists and is not a directory")
+    try:
+        report_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise pytest.UsageError(f"--report-dir {report_dir}: cannot create it: {exc.strerror}") from None
     config.stash[REPORT_DIR] = report_dir
     config.stash[REDACTOR] = Redactor()
     config.stash[_RESULTS] = {}
     config.stash[_T0] = time.monotonic()
     _CONFIG[:] = [config]
+    REQUESTS.reset()
+    try:
+        config.stash[BASELINE] = _baseline(config)
+        config.stash[PREVIOUS] = _previous(config)
+    except BadInput as exc:
+        raise pytest.UsageError(str(exc)) from None
     config.stash[SUMMARY] = Summary(
         env=env,
         target=config.getoption("target", None) or "files",
@@ -52,15 +77,41 @@ def pytest_configure(config: pytest.Config) -> None:
         config.option.self_contained_html = True
 
 
+def _baseline(config: pytest.Config) -> Baseline | None:
+    given = config.getoption("baseline", None)
+    if not given:
+        return None
+    from lobestack.checks.registry import all_checks
+
+    return load_baseline(Path(given), known_ids=[c.id for c in all_checks(layer=None)])
+
+
+def _previous(config: pytest.Config) -> dict | None:
+    """The previous run's summary.json; a file that does not exist yet is a first run (no diff)."""
+    given = config.getoption("previous", None)
+    if not given or not Path(given).exists():
+        return None
+    return load_previous(Path(given))
+
+
+def baseline_of(config: pytest.Config) -> Baseline | None:
+    return config.stash.get(BASELINE, None)
+
+
 def first_line(config: pytest.Config) -> str:
-    """What ran, said first in every run (also with -q): env, target, image set, and stand-ins where used."""
+    """What ran, said first in every run (also with -q): env, target, image set, and stand-ins where used; for the
+    host and gpu layers, the hosts checked and their testinfra backends."""
     summary = config.stash[SUMMARY]
     images = config.getoption("images", None)
     line = f"lobestack {summary.env}: target={summary.target}"
+    if summary.host:
+        return f"{line} host={summary.host} deployment={summary.deployment or '(none)'}"
     if summary.target == "compose" and images:
         line += f" images={images}"
         if images == "reference":
             line += " (STAND-INS for LobeChat, Logto and MinIO; PostgreSQL/pgvector and Nginx are real)"
+    if summary.addresses:
+        line += " names: " + " ".join(summary.addresses)
     return line
 
 
@@ -102,6 +153,10 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     if report.when == "call":
         if report.failed:
             entry.update(outcome="failed", message=message)
+        elif hasattr(report, "wasxfail"):  # accepted by the baseline (xfail with the entries' reasons)
+            entry.update(outcome="accepted", message=str(report.wasxfail))
+        elif report.passed and entry["props"].get(WARNING_PROPERTY):
+            entry.update(outcome="warned", message=str(entry["props"][WARNING_PROPERTY]))
         elif report.skipped:
             entry.update(outcome="skipped", message=message)
     elif report.failed:
@@ -143,8 +198,9 @@ def _first_lines(report: pytest.TestReport) -> str:
     return "\n".join(text.strip().splitlines()[:20])
 
 
-@pytest.hookimpl(trylast=True)
+@pytest.hookimpl(tryfirst=True)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    # tryfirst: junit.xml and report.html are written by their own sessionfinish, after this one adds to them.
     config = session.config
     summary = config.stash[SUMMARY]
     summary.duration_s = time.monotonic() - config.stash[_T0]
@@ -160,7 +216,78 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
                 fix=props.get("check_fix", ""),
             )
         )
+    previous = config.stash.get(PREVIOUS, None)
+    runs = streaks(previous, {c.id: c.outcome for c in summary.checks})
+    for check in summary.checks:
+        check.failing_runs = runs.get(check.id, 0)
+    if previous is not None:
+        summary.diff = compare(previous, [vars(c) for c in summary.checks]).to_dict()
+    baseline = config.stash.get(BASELINE, None)
+    if baseline is not None:
+        summary.baseline = {
+            "file": str(baseline.path),
+            "entries": len(baseline.entries),
+            "accepted": sorted(c.id for c in summary.checks if c.outcome == "accepted"),
+            "expired": [e.describe() for e in baseline.expired(today())],
+            "stale": [e.describe() for e in baseline.stale()],
+        }
+    budget = config.getoption("request_budget", None)
+    summary.requests = {"total": REQUESTS.total, "budget": budget, "by_kind": REQUESTS.by_kind()}
+    from _pytest.junitxml import xml_key
+
+    xml = config.stash.get(xml_key, None)
+    if xml is not None:
+        xml.add_global_property("lobestack_requests", str(REQUESTS.total))
+        for kind in ("expired", "stale"):
+            for described in (summary.baseline or {}).get(kind, []):
+                xml.add_global_property(f"lobestack_baseline_{kind}", described)
+        if summary.diff:
+            xml.add_global_property("lobestack_diff", json.dumps(summary.diff))
     summary.write(config.stash[REPORT_DIR] / "summary.json")
+    text = redact(markdown.render(summary, first_line(config)))
+    (config.stash[REPORT_DIR] / "summary.md").write_text(text, encoding="utf-8")
+    step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if step_summary:
+        with open(step_summary, "a", encoding="utf-8") as handle:
+            handle.write(text + "\n")
+    if budget is not None and REQUESTS.total > budget and session.exitstatus == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    """The nightly's own lines: the diff with the previous run, warnings, accepted findings, the baseline's expired
+    and stale entries, and what the run sent."""
+    summary = config.stash[SUMMARY]
+    write = terminalreporter.write_line
+    if summary.diff:
+        from lobestack.report.diff import RunDiff
+
+        terminalreporter.section("lobestack: changes since the previous run")
+        diff = summary.diff
+        messages = {c.id: (c.message.strip().splitlines() or [""])[0] for c in summary.checks}
+        for line in RunDiff(
+            diff["previous"],
+            [(cid, messages.get(cid, "")) for cid in diff["new"]],
+            diff["fixed"],
+            [(s["id"], s["runs"]) for s in diff["still_failing"]],
+        ).lines():
+            write(line)
+    noted = [c for c in summary.checks if c.outcome in ("warned", "accepted")]
+    if noted:
+        terminalreporter.section("lobestack: warnings and accepted findings")
+        for c in noted:
+            write(f"{c.outcome.upper():8} {c.message}")
+    for kind in ("expired", "stale"):
+        for described in (summary.baseline or {}).get(kind, []):
+            write(f"baseline entry {kind}: {described}")
+    requests = summary.requests or {}
+    if requests.get("total"):
+        budget = requests.get("budget")
+        kinds = ", ".join(f"{k} {n}" for k, n in requests["by_kind"].items() if n)
+        line = f"lobestack: {requests['total']} requests sent ({kinds})"
+        if budget is not None:
+            line += f", budget {budget}" + (" — OVER BUDGET" if requests["total"] > budget else "")
+        write(line, red=budget is not None and requests["total"] > budget)
 
 
 @pytest.hookimpl(trylast=True)

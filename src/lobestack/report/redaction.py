@@ -1,8 +1,10 @@
-"""Secret values from the deployment's .env never reach a log, report, trace or screenshot: they become `***`."""
+"""Secret values from the deployment never reach a log, report, trace or screenshot: they become `***`.
+
+Not only whole values: any run of MIN_SECRET_LENGTH or more characters of a secret is masked, so that a part of a
+secret (a password that an `@` split out of DATABASE_URL, a value cut short by a message) cannot leave either."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -14,25 +16,40 @@ MIN_SECRET_LENGTH = 6
 class Redactor:
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         self._secrets: set[str] = set()
-        self._pattern: re.Pattern[str] | None = None
+        # Every substring of MIN_SECRET_LENGTH characters of every secret: a text position that starts one of them
+        # is inside a (part of a) secret. Overlapping and adjacent pieces are masked as one.
+        self._pieces: set[str] = set()
         self.add(secrets)
 
     def add(self, secrets: Iterable[str]) -> None:
-        new = {s for s in secrets if s and len(s) >= MIN_SECRET_LENGTH} - self._secrets
-        if not new:
-            return
-        self._secrets |= new
-        # Longest first, so a secret that contains another is masked whole.
-        ordered = sorted(self._secrets, key=len, reverse=True)
-        self._pattern = re.compile("|".join(re.escape(s) for s in ordered))
+        for secret in secrets:
+            if not secret or len(secret) < MIN_SECRET_LENGTH or secret in self._secrets:
+                continue
+            self._secrets.add(secret)
+            self._pieces.update(secret[i : i + MIN_SECRET_LENGTH] for i in range(len(secret) - MIN_SECRET_LENGTH + 1))
 
     def __bool__(self) -> bool:
         return bool(self._secrets)
 
     def __call__(self, text: str) -> str:
-        if self._pattern is None or not text:
+        if not self._pieces or not text or len(text) < MIN_SECRET_LENGTH:
             return text
-        return self._pattern.sub(MASK, text)
+        pieces, size = self._pieces, MIN_SECRET_LENGTH
+        out: list[str] = []
+        kept = 0  # text[kept:] is not yet copied to out
+        masked_to = -1  # end of the masked run in progress
+        for i in range(len(text) - size + 1):
+            if text[i : i + size] not in pieces:
+                continue
+            if i > masked_to:  # a new run: copy what lies before it, then the mask
+                out.append(text[kept:i])
+                out.append(MASK)
+            masked_to = i + size
+            kept = masked_to
+        if not out:
+            return text
+        out.append(text[kept:])
+        return "".join(out)
 
     def scrub_file(self, path: Path) -> bool:
         """Mask secrets in a text file in place; True when something was masked."""

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
-OUTCOMES = ("passed", "failed", "skipped", "error")
+OUTCOMES = ("passed", "failed", "skipped", "error", "warned", "accepted")
 
 
 @dataclass
@@ -16,6 +17,7 @@ class CheckResult:
     outcome: str
     message: str = ""
     fix: str = ""
+    failing_runs: int = 0  # failing runs in a row, this one included (carried through --previous)
 
 
 @dataclass
@@ -26,6 +28,13 @@ class Summary:
     started: str
     duration_s: float = 0.0
     checks: list[CheckResult] = field(default_factory=list)
+    host: str = ""  # the host and gpu layers: the hosts checked and their testinfra backends
+    # Everything the run sent to the deployment: {"total", "budget", "by_kind": {http, tls, tcp, dns}}.
+    requests: dict[str, Any] = field(default_factory=dict)
+    # Where the public names pointed (live targets): ["name=address,…", …].
+    addresses: list[str] = field(default_factory=list)
+    baseline: dict[str, Any] | None = None
+    diff: dict[str, Any] | None = None
 
     @property
     def counts(self) -> dict[str, int]:
@@ -34,17 +43,24 @@ class Summary:
             counts[c.outcome] += 1
         return counts
 
-    def to_json(self) -> str:
-        data = {
+    def to_dict(self) -> dict[str, Any]:
+        return {
             "env": self.env,
             "target": self.target,
             "deployment": self.deployment,
+            **({"host": self.host} if self.host else {}),
             "started": self.started,
             "duration_s": round(self.duration_s, 3),
             "counts": self.counts,
+            "requests": self.requests,
+            "addresses": self.addresses,
+            "baseline": self.baseline,
+            "diff": self.diff,
             "checks": [asdict(c) for c in self.checks],
         }
-        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"
 
     def write(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)

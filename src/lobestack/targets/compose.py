@@ -1,6 +1,7 @@
-"""The `compose` target: an ephemeral stack from a freshly rendered deployment directory, brought up with
-testcontainers' DockerCompose, watched until every service is healthy (with progress, failing fast), and always
-torn down with its volumes.
+"""The `compose` target: an ephemeral stack from a freshly rendered deployment directory — or, for the pre-deploy
+gate (`--deployment DIR`), from a copy of the user's own directory (render/predeploy.py: its compose file, Nginx sites
+and image pins; fresh secrets, a per-run CA for its names) — brought up with testcontainers' DockerCompose, watched
+until every service is healthy (with progress, failing fast), and always torn down with its volumes.
 
 Runs never harm each other (targets/runs.py: owner labels, a bounded host-wide lock, private work directories);
 a kept stack makes the next run stop at once, naming the command that removes it.
@@ -28,8 +29,11 @@ from lobestack.errors import BadInput
 from lobestack.probes.http import HttpProbe
 from lobestack.render.bundle import bundle_dir
 from lobestack.render.ephemeral import APP_DOMAIN, AUTH_DOMAIN, S3_DOMAIN, render_ephemeral
+from lobestack.render.secrets import token as fresh_secret
 from lobestack.report.redaction import Redactor
+from lobestack.settings import lock_timeout_s
 from lobestack.targets import pki
+from lobestack.targets.images import standins_dir
 from lobestack.targets.runs import (
     KEEP_LABEL,
     OWNER_LABEL,
@@ -56,27 +60,6 @@ RUN_OVERRIDE = "docker-compose.run.yml"
 FAST_HEALTH_INTERVAL_S = 1
 
 
-def lock_timeout_s() -> float:
-    return _env_seconds("LOBESTACK_STACK_LOCK_TIMEOUT", 900)
-
-
-def start_timeout_s() -> float:
-    return _env_seconds("LOBESTACK_STACK_TIMEOUT", 240)
-
-
-def _env_seconds(name: str, default: float) -> float:
-    raw = os.environ.get(name, "")
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        value = -1
-    if value <= 0:
-        raise BadInput(f"{name}={raw!r}: expected a positive number of seconds")
-    return value
-
-
 class StackStartError(Exception):
     """The stack did not become healthy: which service, why, its last health output and the tail of its log."""
 
@@ -97,10 +80,6 @@ def host_gateway_ip() -> str:
     if not match:
         raise StackStartError("docker", "no docker0 bridge address (is dockerd running? scripts/setup-host starts it)")
     return match.group(1)
-
-
-def standins_dir() -> Path:
-    return bundle_dir() / "reference"
 
 
 class EphemeralStack(Target):
@@ -128,7 +107,9 @@ class EphemeralStack(Target):
         self.redactor = Redactor(self.deployment.secret_values())
         self.durations: dict[str, float] = {}
         self._up: subprocess.Popen[str] | None = None
+        self._up_lock: contextlib.ExitStack | None = None  # the host's stack ports, held from up to down
         self._gateway = ""
+        self.source: Path | None = None  # the user's deployment directory this stack was copied from (pre-deploy)
 
     # --- creation -------------------------------------------------------------------------------------------------
     @classmethod
@@ -143,6 +124,10 @@ class EphemeralStack(Target):
         owner: str | None = None,
     ) -> EphemeralStack:
         """Render a deployment directory for the test names with a per-run CA; `edit` may break it on purpose."""
+        if images not in IMAGE_SETS:
+            raise ValueError(f"unknown image set {images!r}")
+        # before anything is rendered: an installation without the stand-ins' sources fails here, in one line
+        overlay = standins_dir() / "docker-compose.reference.yml" if images == "reference" else None
         root = workdir / "deploy"
         pki_dir = workdir / "pki"
         pki.issue(root / "certs", [APP_DOMAIN, AUTH_DOMAIN, S3_DOMAIN], pki_dir / "ca.pem", pki_dir / "ca-key.pem")
@@ -154,15 +139,69 @@ class EphemeralStack(Target):
             extra_ca=pki_dir / "ca.pem",
             project_name=PROJECT_PREFIX + secrets.token_hex(4),
         )
+        if overlay is not None:
+            (root / "docker-compose.reference.yml").write_text(pin_reference_images(overlay), encoding="utf-8")
+        return cls._finish_create(root, workdir, gateway, images, progress=progress, edit=edit, keep=keep, owner=owner)
+
+    @classmethod
+    def create_from(
+        cls,
+        source: Path,
+        workdir: Path,
+        images: str,
+        *,
+        progress: Callable[[str], None] = print,
+        keep: bool = False,
+        owner: str | None = None,
+    ) -> EphemeralStack:
+        """The pre-deploy gate: a copy of the user's deployment directory `source` (its compose file, Nginx sites and
+        image pins) with fresh secrets, certificates from a per-run CA for its own names, and Nginx listening where
+        the ephemeral stack's does; with images=reference, its application images swapped by role."""
+        from lobestack.render.predeploy import copy_deployment
+
+        root = workdir / "deploy"
+        pki_dir = workdir / "pki"
+        ca = pki.CertificateAuthority.create()
+        ca.save(pki_dir / "ca.pem", pki_dir / "ca-key.pem")
+        gateway = host_gateway_ip()
+        deployment = copy_deployment(
+            source,
+            root,
+            ca=ca,
+            listen_addresses=("127.0.0.1", gateway),
+            cert_dir_in_nginx=CERT_DIR_IN_NGINX,
+            project_name=PROJECT_PREFIX + secrets.token_hex(4),
+        )
+        (root / "docker-compose.reference.yml").write_text(
+            "# The reference image set for this deployment's services, by role (written by lobestack).\n"
+            + yaml.safe_dump(reference_override(deployment), sort_keys=False),
+            encoding="utf-8",
+        )
+        stack = cls._finish_create(root, workdir, gateway, images, progress=progress, keep=keep, owner=owner)
+        stack.source = source
+        return stack
+
+    @classmethod
+    def _finish_create(
+        cls,
+        root: Path,
+        workdir: Path,
+        gateway: str,
+        images: str,
+        *,
+        progress: Callable[[str], None],
+        edit: Callable[[Path], None] | None = None,
+        keep: bool,
+        owner: str | None,
+    ) -> EphemeralStack:
         with (root / ".env").open("a", encoding="utf-8") as env:
             env.write(
                 f"\n# --- ephemeral stack only ---\nLOBESTACK_TEST_USER={TEST_USER}\n"
-                f"LOBESTACK_TEST_PASSWORD={secrets.token_urlsafe(18)}\n"
+                f"LOBESTACK_TEST_PASSWORD={fresh_secret(144)}\n"
             )
         shutil.copyfile(
             bundle_dir() / "ephemeral" / "docker-compose.ephemeral.yml", root / "docker-compose.ephemeral.yml"
         )
-        shutil.copyfile(standins_dir() / "docker-compose.reference.yml", root / "docker-compose.reference.yml")
         if edit is not None:
             edit(root)
         write_run_override(root, keep=keep, workdir=workdir, owner=owner or current_owner())
@@ -172,19 +211,24 @@ class EphemeralStack(Target):
 
     @classmethod
     def open(cls, options: TargetOptions, progress: Callable[[str], None]) -> EphemeralStack:
-        if options.deployment is not None:
-            raise BadInput(
-                "--deployment and --target compose exclude each other: the ephemeral stack renders "
-                "its own deployment (fresh secrets, test names, a per-run CA)"
-            )
         if options.images not in IMAGE_SETS:
             raise BadInput(f"unknown image set {options.images!r} (one of {', '.join(IMAGE_SETS)})")
+        if options.deployment is not None:
+            source = Path(options.deployment)
+            load_deployment(source)  # a broken directory is bad input, before a work directory exists
+            workdir = make_workdir()
+            try:
+                return cls.create_from(source, workdir, options.images, progress=progress, keep=options.keep)
+            except BaseException:
+                shutil.rmtree(workdir, ignore_errors=True)
+                raise
         return cls.create(make_workdir(), options.images, progress=progress, keep=options.keep)
 
     @property
     def label(self) -> str:
         standins = " (STAND-INS for LobeChat, Logto and MinIO)" if self.images == "reference" else ""
-        return f"ephemeral stack {self.project}, images={self.images}{standins}"
+        source = f" from {self.source} (fresh secrets, per-run CA)" if self.source else ""
+        return f"ephemeral stack {self.project}{source}, images={self.images}{standins}"
 
     @property
     def workdir(self) -> Path:
@@ -248,6 +292,13 @@ class EphemeralStack(Target):
     # --- lifecycle ------------------------------------------------------------------------------------------------
     def up(self, timeout_s: float = 240.0, poll_s: float = 0.5) -> dict[str, float]:
         """Start and wait until every service is ready; raise StackStartError as soon as one cannot be."""
+        if self._up_lock is None:
+            self._up_lock = contextlib.ExitStack()
+            try:
+                self._up_lock.enter_context(stack_lock(self.progress, lock_timeout_s()))
+            except LockTimeout as exc:
+                self._up_lock = None
+                raise StackStartError("lock", str(exc)) from None
         t0 = time.monotonic()
         self.progress(
             f"stack {self.project}: starting {len(self.expected_services)} services "
@@ -309,7 +360,12 @@ class EphemeralStack(Target):
             except subprocess.TimeoutExpired:
                 self._up.kill()
         self.progress(f"stack {self.project}: removing containers, network and volumes")
-        self.compose_run("down", "--volumes", "--remove-orphans", "--timeout", "5", check=False, timeout_s=180)
+        try:
+            self.compose_run("down", "--volumes", "--remove-orphans", "--timeout", "5", check=False, timeout_s=180)
+        finally:
+            if self._up_lock is not None:
+                self._up_lock.close()
+                self._up_lock = None
 
     # --- facts ----------------------------------------------------------------------------------------------------
     def services(self) -> list[ServiceState]:
@@ -389,8 +445,7 @@ class EphemeralStack(Target):
     @property
     def http(self) -> HttpProbe:
         """HTTPS to the public names through this stack's Nginx (on loopback), trusting the run's CA."""
-        names = (APP_DOMAIN, AUTH_DOMAIN, S3_DOMAIN)
-        return HttpProbe(resolve=dict.fromkeys(names, "127.0.0.1"), ca_file=self.ca_file)
+        return HttpProbe(resolve=dict.fromkeys(self.public_names(), "127.0.0.1"), ca_file=self.ca_file)
 
     def compose_run(self, *args: str, check: bool = True, timeout_s: float = 120) -> subprocess.CompletedProcess[str]:
         """`docker compose` (this stack's files and project) with `args`, in the deployment directory."""
@@ -442,16 +497,56 @@ class EphemeralStack(Target):
         return set(self.compose_run("exec", "-T", "nginx", "sh", "-c", script).stdout.split())
 
     def how_to_reach(self) -> str:
+        names = self.public_names()
+        app = names[0] if names else APP_DOMAIN
         return "\n".join(
             [
                 f"stack kept: project {self.project}, deployment {self.root}",
-                f"  reach it:  curl --resolve {APP_DOMAIN}:443:127.0.0.1 --cacert {self.ca_file} https://{APP_DOMAIN}/",
-                f"  (also {AUTH_DOMAIN}, {AUTH_DOMAIN}:8443 for the console, {S3_DOMAIN}; same --resolve/--cacert)",
-                f"  check it:  pytest suites/stack --target live --deployment {self.root} --ca-file {self.ca_file} "
-                + " ".join(f"--resolve {n}:127.0.0.1" for n in (APP_DOMAIN, AUTH_DOMAIN, S3_DOMAIN)),
+                f"  reach it:  curl --resolve {app}:443:127.0.0.1 --cacert {self.ca_file} https://{app}/",
+                f"  (also {', '.join(names[1:])}; same --resolve/--cacert)",
+                f"  check it:  pytest suites/stack suites/prod --target live --deployment {self.root} --ca-file "
+                f"{self.ca_file} --exposure-address {self._gateway or host_gateway_ip()} "
+                + " ".join(f"--resolve {n}:127.0.0.1" for n in names),
                 f"  remove it: python -m lobestack down {self.project}",
             ]
         )
+
+
+def _pinned_refs() -> dict[str, str]:
+    from lobestack.targets.images import REFERENCE_IMAGES, pinned
+
+    return {spec.tag: pinned(spec) for spec in REFERENCE_IMAGES}
+
+
+def pin_reference_images(overlay: Path) -> str:
+    """The reference overlay with each image named by its exact build context (images.pinned)."""
+    text = overlay.read_text(encoding="utf-8")
+    for tag, ref in _pinned_refs().items():
+        text = re.sub(rf"(?m)^(\s*image:\s*){re.escape(tag)}\s*$", lambda m, r=ref: m.group(1) + r, text)
+    return text
+
+
+def reference_override(deployment: Deployment) -> dict:
+    """The reference image set for a deployment's own services, by role (as the bundle's
+    docker-compose.reference.yml swaps them by name): LobeChat, Logto and MinIO (and its one-shot init) get the
+    stand-ins, the PostgreSQL services the locally built real PostgreSQL + pgvector, Nginx the local one. Images only
+    (and the Logto stand-in's extra environment); everything else stays the deployment's own."""
+    bundle = yaml.safe_load((standins_dir() / "docker-compose.reference.yml").read_text(encoding="utf-8"))["services"]
+    services: dict[str, dict] = {}
+    for name, service in deployment.compose.services.items():
+        if service is deployment.lobe:
+            services[name] = bundle["lobe"]
+        elif service is deployment.logto:
+            services[name] = bundle["logto"]
+        elif "minio/minio" in service.image_repo:
+            services[name] = {"image": bundle["minio"]["image"]}
+        elif any(k in service.image_repo for k in ("postgres", "pgvector")):
+            services[name] = {"image": bundle["lobe-db"]["image"]}
+    services["nginx"] = bundle["nginx"]
+    refs = _pinned_refs()
+    for entry in services.values():
+        entry["image"] = refs.get(entry["image"], entry["image"])
+    return {"services": services}
 
 
 def write_run_override(root: Path, *, keep: bool, workdir: Path, owner: str) -> None:

@@ -1,6 +1,9 @@
 """The reference image set, built locally: stand-ins for LobeChat, Logto and MinIO, and real PostgreSQL+pgvector
 and Nginx from Debian packages. Each image is rebuilt only when its build context changed (a content hash label).
 
+The build contexts live in `standins/` of a lobestack source checkout: they are test infrastructure, not part of
+the deployment bundle, and the wheel does not carry them.
+
 Builds run `FROM ${BASE_IMAGE}`: `debian:bookworm-slim` where a registry is reachable, else the base that
 scripts/setup-host makes with debootstrap. Package managers inside a build reach their registries through the
 extra CA bundle in `extra-ca.pem` (the host's bundle by default: it trusts any TLS-intercepting proxy the host
@@ -18,13 +21,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lobestack.errors import BadInput
-from lobestack.render.bundle import bundle_dir
 
 HASH_LABEL = "org.lobestack.context-hash"
 DEFAULT_BASE = os.environ.get("LOBESTACK_BASE_IMAGE", "lobestack/bookworm-base:1")
 HOST_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
-# Not part of an image's content: test helpers, docs, dependency caches, the CA copied in at build time.
-_SKIP = {"node_modules", "extra-ca.pem", "selftest", "selftest.py", "testpg", "README.md", "__pycache__"}
+# Not part of an image's content: docs, dependency caches, the CA copied in at build time.
+_SKIP = {"node_modules", "extra-ca.pem", "README.md", "__pycache__"}
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,17 @@ class ImageBuildError(RuntimeError):
     pass
 
 
+def standins_dir() -> Path:
+    """`standins/` of the source checkout this module runs from; BadInput when there is none (an installed wheel)."""
+    checkout = Path(__file__).resolve().parents[3] / "standins"
+    if not (checkout / "docker-compose.reference.yml").is_file():
+        raise BadInput(
+            "the reference image set (--images reference) is built from a lobestack source checkout "
+            "(its standins/ folder); this installation has none: run from a clone, or use --images official"
+        )
+    return checkout
+
+
 def context_hash(directory: Path, build_args: dict[str, str]) -> str:
     digest = hashlib.sha256(repr(sorted(build_args.items())).encode())
     for path in sorted(directory.rglob("*")):
@@ -55,6 +68,28 @@ def context_hash(directory: Path, build_args: dict[str, str]) -> str:
             continue
         digest.update(str(rel).encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()[:16]
+
+
+def pinned(spec: ImageSpec, base_image: str = DEFAULT_BASE) -> str:
+    """The image reference of this exact build context: `<repo>:ctx-<hash>`. A run starts its images by this name,
+    so another checkout rebuilding the shared `:1` tag from other sources cannot change what a running stack
+    gets."""
+    wanted = context_hash(standins_dir() / spec.directory, {**spec.build_args, "BASE_IMAGE": base_image})
+    return f"{spec.tag.rsplit(':', 1)[0]}:ctx-{wanted}"
+
+
+def _drop_other_contexts(spec: ImageSpec, keep: str) -> None:
+    """Remove this image's tags of other contexts (docker refuses while a container still uses one: left alone)."""
+    repo = spec.tag.rsplit(":", 1)[0]
+    listed = subprocess.run(
+        ["docker", "image", "ls", repo, "--format", "{{.Repository}}:{{.Tag}}"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    ).stdout.split()
+    stale = [ref for ref in listed if ref.split(":", 1)[1].startswith("ctx-") and ref != keep]
+    if stale:
+        subprocess.run(["docker", "rmi", *stale], capture_output=True, timeout=120)
 
 
 def _image_label(tag: str) -> str | None:
@@ -81,18 +116,21 @@ def ensure_images(
     timeout_s: int = 900,
 ) -> list[str]:
     """Build what is missing or stale; return the tags built."""
+    root = standins_dir()
     if not _image_exists(base_image):
         raise BadInput(
             f"base image {base_image} is missing: run scripts/setup-host (it builds it with debootstrap), "
             "or set LOBESTACK_BASE_IMAGE=debian:bookworm-slim where a registry is reachable"
         )
     ca = extra_ca if extra_ca is not None else (HOST_CA_BUNDLE if HOST_CA_BUNDLE.exists() else None)
-    root = bundle_dir() / "reference"
     built = []
     for spec in specs:
         directory = root / spec.directory
         wanted = context_hash(directory, {**spec.build_args, "BASE_IMAGE": base_image})
-        if not rebuild and _image_label(spec.tag) == wanted:
+        ref = pinned(spec, base_image)
+        if not rebuild and _image_exists(ref):
+            if _image_label(spec.tag) != wanted:
+                subprocess.run(["docker", "tag", ref, spec.tag], capture_output=True, timeout=30)
             progress(f"  image {spec.tag:34} up to date")
             continue
         ca_copy = directory / "extra-ca.pem"
@@ -106,6 +144,8 @@ def ensure_images(
             "--quiet",
             "--tag",
             spec.tag,
+            "--tag",
+            ref,
             "--label",
             f"{HASH_LABEL}={wanted}",
             "--build-arg",
@@ -131,5 +171,6 @@ def ensure_images(
             tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-15:])
             raise ImageBuildError(f"building {spec.tag} from {directory} failed:\n{tail}")
         progress(f"  image {spec.tag:34} built in {time.monotonic() - t0:.1f} s")
+        _drop_other_contexts(spec, ref)
         built.append(spec.tag)
     return built

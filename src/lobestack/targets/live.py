@@ -6,12 +6,12 @@ are reported skipped, with the reason."""
 from __future__ import annotations
 
 import ipaddress
-import socket
 from collections.abc import Callable
 from pathlib import Path
 
 from lobestack.deployment import Deployment, load_deployment
 from lobestack.errors import BadInput
+from lobestack.probes.dns import Resolution, Resolver
 from lobestack.probes.http import HttpProbe
 from lobestack.targets.target import WRITES, Target, TargetOptions
 
@@ -47,9 +47,13 @@ class LiveTarget(Target):
         ca_file: Path | None = None,
         allow_writes: bool = False,
         timeout_s: float = LIVE_TIMEOUT_S,
+        exposure: tuple[str, ...] = (),
+        resolver: Resolver | None = None,
     ) -> None:
         self.deployment = deployment
         self.resolve = resolve or {}
+        self.resolver = resolver or Resolver(self.resolve)
+        self.exposure = tuple(exposure)
         self._ca_file = ca_file
         self.timeout_s = timeout_s
         self.capabilities = frozenset({WRITES} if allow_writes else set())
@@ -61,11 +65,19 @@ class LiveTarget(Target):
             raise BadInput("--target live needs --deployment DIR (the deployment's .env names its public URLs)")
         if options.ca_file is not None and not Path(options.ca_file).is_file():
             raise BadInput("--ca-file: not a readable file", options.ca_file)
+        for address in options.exposure_addresses:
+            try:
+                ipaddress.ip_address(address)
+            except ValueError:
+                raise BadInput(f"--exposure-address {address!r}: not an IP address") from None
+        resolver = options.resolver if isinstance(options.resolver, Resolver) else None
         return cls(
-            load_deployment(Path(options.deployment)),
+            load_deployment(Path(options.deployment), mask=options.mask),
             resolve=parse_resolve(list(options.resolve)),
             ca_file=Path(options.ca_file) if options.ca_file else None,
             allow_writes=options.allow_writes,
+            exposure=tuple(options.exposure_addresses),
+            resolver=resolver,
         )
 
     @property
@@ -80,15 +92,16 @@ class LiveTarget(Target):
 
     @property
     def http(self) -> HttpProbe:
-        return HttpProbe(resolve=self.resolve, ca_file=self._ca_file, timeout_s=self.timeout_s)
+        # Public names go through the run's resolver (looked up once, counted); pins win.
+        resolved = {name: self.address(name) for name in self.public_names()}
+        return HttpProbe(resolve={**resolved, **self.resolve}, ca_file=self._ca_file, timeout_s=self.timeout_s)
 
     def address(self, host: str) -> str:
-        if host.lower() in self.resolve:
-            return self.resolve[host.lower()]
-        try:
-            return socket.getaddrinfo(host, 443, type=socket.SOCK_STREAM)[0][4][0]
-        except OSError:
-            return host
+        found = self.resolver.resolve(host)
+        return found.addresses[0] if found.addresses else host
+
+    def resolution(self, name: str) -> Resolution:
+        return self.resolver.resolve(name)
 
     def why_not(self, need: str) -> str:
         if need == WRITES:
@@ -96,15 +109,18 @@ class LiveTarget(Target):
         return super().why_not(need) + " (run it on the server itself, or against the compose target)"
 
     def exposure_addresses(self) -> list[str]:
-        names = {o.host for o in (self.deployment.origin(k) for k in ("APP_URL", "LOGTO_ENDPOINT", "S3_ENDPOINT")) if o}
+        """--exposure-address when given (the server's own address behind a proxy or CDN, or, in lobestack's own
+        tests, Docker's bridge gateway), else every non-loopback address the public names resolve to."""
+        if self.exposure:
+            return list(self.exposure)
         found = []
-        for name in sorted(names):
-            address = self.address(name)
-            try:
-                if ipaddress.ip_address(address).is_loopback:
+        for name in self.public_names():
+            for address in self.resolution(name).addresses:
+                try:
+                    if ipaddress.ip_address(address).is_loopback:
+                        continue
+                except ValueError:
                     continue
-            except ValueError:
-                continue
-            if address not in found:
-                found.append(address)
+                if address not in found:
+                    found.append(address)
         return found

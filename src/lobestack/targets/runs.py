@@ -18,6 +18,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -126,33 +127,66 @@ def make_workdir() -> Path:
     return path
 
 
+# This process's hold on the lock: (depth, the locked file). Holding it is re-entrant within a process (the run's
+# fixture and its stack's `up` both take it); a second flock on another descriptor would wait for ourselves.
+_held: list = [0, None]
+_held_guard = threading.Lock()
+
+
 @contextlib.contextmanager
 def stack_lock(progress: Callable[[str], None], timeout_s: float) -> Iterator[None]:
     """One ephemeral stack per host at a time (it binds 443, 8443 and the published ports): wait, bounded, for the
-    run that holds them, saying which."""
-    with LOCK_FILE.open("a+") as handle:
-        deadline = time.monotonic() + timeout_s
-        said = False
-        while True:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if not said:
-                    handle.seek(0)
-                    holder = handle.read().strip() or "another run"
-                    progress(f"waiting (up to {timeout_s:.0f} s) for {holder} to release the stack's ports")
-                    said = True
-                if time.monotonic() > deadline:
-                    raise LockTimeout(f"another run ({holder}) held the stack's ports for {timeout_s:.0f} s") from None
-                time.sleep(0.5)
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"run {current_owner()} in {os.getcwd()}\n")
-        handle.flush()
+    run that holds them, saying which. Re-entrant within one process."""
+    with _held_guard:
+        if _held[0]:
+            _held[0] += 1
+            reentered = True
+        else:
+            reentered = False
+    if reentered:
         try:
             yield
         finally:
+            with _held_guard:
+                _held[0] -= 1
+        return
+    handle = _acquire(progress, timeout_s)
+    with _held_guard:
+        _held[:] = [1, handle]
+    try:
+        yield
+    finally:
+        with _held_guard:
+            _held[0] -= 1
+            last = _held[0] == 0
+        if last:
             handle.seek(0)
             handle.truncate()
             fcntl.flock(handle, fcntl.LOCK_UN)
+            handle.close()
+            _held[1] = None
+
+
+def _acquire(progress: Callable[[str], None], timeout_s: float):
+    handle = LOCK_FILE.open("a+")
+    deadline = time.monotonic() + timeout_s
+    said, holder = False, "another run"
+    while True:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            break
+        except BlockingIOError:
+            if not said:
+                handle.seek(0)
+                holder = handle.read().strip() or "another run"
+                progress(f"waiting (up to {timeout_s:.0f} s) for {holder} to release the stack's ports")
+                said = True
+            if time.monotonic() > deadline:
+                handle.close()
+                raise LockTimeout(f"another run ({holder}) held the stack's ports for {timeout_s:.0f} s") from None
+            time.sleep(0.5)
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f"run {current_owner()} in {os.getcwd()}\n")
+    handle.flush()
+    return handle

@@ -9,10 +9,11 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from lobestack.checks.context import CheckContext
 from lobestack.deployment import Deployment
+from lobestack.probes.dns import Resolution
 from lobestack.probes.http import HttpProbe
 
 # Capabilities a check may need.
@@ -24,6 +25,10 @@ CAPABILITIES = {
     HOST_PORTS: "the stack's published ports on this host",
     WRITES: "writes to the deployment",
 }
+
+
+# The .env keys whose URLs the public reaches (their hosts are the deployment's public names).
+PUBLIC_URL_KEYS = ("APP_URL", "LOGTO_ENDPOINT", "LOGTO_ADMIN_ENDPOINT", "S3_ENDPOINT", "S3_PUBLIC_DOMAIN")
 
 
 class Unsupported(Exception):
@@ -112,6 +117,19 @@ class Target(ABC):
         """The non-loopback addresses where no internal port may answer."""
         return []
 
+    def public_names(self) -> list[str]:
+        """Every public name of the deployment (the hosts of its public URLs), in a stable order."""
+        names: list[str] = []
+        for key in PUBLIC_URL_KEYS:
+            origin = self.deployment.origin(key)
+            if origin is not None and origin.host not in names:
+                names.append(origin.host)
+        return names
+
+    def resolution(self, name: str) -> Resolution:
+        """Where `name` points for this target (pinned targets: their one address)."""
+        return Resolution(name, (self.address(name),), pinned=True)
+
     # --- containers (targets with CONTAINERS) ----------------------------------------------------------------------
     def services(self) -> list[ServiceState]:
         raise Unsupported(self.why_not(CONTAINERS))
@@ -138,3 +156,8 @@ class TargetOptions:
     resolve: tuple[str, ...] = ()
     ca_file: str | None = None
     allow_writes: bool = False
+    mask: Any = None  # the run's Redactor: secrets of a given deployment are masked before it is parsed
+    # --exposure-address: where the outside checks knock instead of the names' own addresses.
+    exposure_addresses: tuple[str, ...] = ()
+    # The run's resolver (names looked up once per run: the first report line and the DNS check share it).
+    resolver: object | None = None

@@ -391,7 +391,11 @@ def isolation(d: Deployment) -> Iterator[Finding]:
         ),
         fault(
             Edit(COMPOSE, "@lobe-db:5432/lobechat", "@db.internal:5432/lobechat"),
-            expect="does not name a compose service (host db.internal)",
+            expect="DATABASE_URL's host is not a compose service",
+        ),
+        fault(
+            Edit(COMPOSE, "DATABASE_URL: postgresql://lobe:", "DATABASE_URL: lobe:"),
+            expect="DATABASE_URL is not a URL scheme://user:password@host:port/db",
         ),
     ],
     passes=[
@@ -405,17 +409,28 @@ def pgvector(d: Deployment) -> Iterator[Finding]:
     if d.lobe is None:
         return
     url = d.lobe.environment.get("DATABASE_URL", "")
-    match = re.search(r"@([^:/?]+)", url)
-    db = d.compose.services.get(match.group(1)) if match else None
-    if db is None:
+    match = _DB_URL.fullmatch(url)
+    if match is None:
+        # Never show the URL or a piece of it: its user info holds LOBE_DB_PASSWORD, and a password with `@` or
+        # `/` is exactly what makes it unreadable.
         yield Finding(
-            f"DATABASE_URL does not name a compose service (host {match.group(1) if match else '?'})",
+            "DATABASE_URL is not a URL scheme://user:password@host:port/db (ENV-SECRET-SAFE says whether "
+            "LOBE_DB_PASSWORD breaks it)",
             d.where_var(d.lobe, "DATABASE_URL"),
         )
+        return
+    db = d.compose.services.get(match.group("host"))
+    if db is None:
+        # The host is not shown either: a password such as `x@name/y` makes a piece of it read as the host.
+        yield Finding("DATABASE_URL's host is not a compose service", d.where_var(d.lobe, "DATABASE_URL"))
     elif "pgvector" not in db.image_repo:
         yield Finding(
             f"LobeChat's database {db.name} runs {db.image!r}, which has no pgvector", d.compose.where(db, "image")
         )
+
+
+# scheme://[user info@]host[:port][/path]: one user info without URL delimiters, then the host.
+_DB_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://(?:[^@/?#]*@)?(?P<host>[^@:/?#\[\]]+)(?::\d*)?(?:[/?#].*)?", re.S)
 
 
 @GROUP.check(

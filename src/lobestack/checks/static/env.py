@@ -11,6 +11,7 @@ import base64
 import binascii
 import math
 import re
+import string
 from collections import Counter
 from collections.abc import Iterator
 
@@ -114,7 +115,7 @@ def _secrets(d: Deployment) -> list[tuple[str, str, str]]:
 @GROUP.check(
     "ENV-SECRET-STRENGTH",
     title="secrets are long, random and not placeholders (.env's, and those a container gets from elsewhere)",
-    fix="regenerate it (python -c 'import secrets; print(secrets.token_urlsafe(32))'), or re-run "
+    fix="regenerate it (`openssl rand -hex 32`: letters and digits, safe everywhere), or re-run "
     "`lobestack init --force` and keep the values you need",
     faults=[
         fault(SetEnv({"LOGTO_DB_PASSWORD": "changeme"}), expect="LOGTO_DB_PASSWORD is a placeholder"),
@@ -348,3 +349,135 @@ def urls(d: Deployment) -> Iterator[Finding]:
             yield Finding(f"{key}={value!r} ends with '/'{source}", where)
         elif d.origin_of(service, key) is None:
             yield Finding(f"{key}={value!r} is not a valid URL{source}", where)
+
+
+# What URL user info holds as it is (RFC 3986: unreserved, sub-delims and ':'). Compose builds DATABASE_URL and
+# Logto's DB_URL by plain substitution, so anything else is read as URL syntax (`@ / ? #`) or percent-decoded
+# (`%`): the database then sees another password than the one the URL sends, or no URL at all.
+_USERINFO_SAFE = frozenset(string.ascii_letters + string.digits + "-._~!$&'()*+,;=:")
+_SPLITS_IN_SHELL = re.compile(r"[\s*?\[]")
+_SHELL_COMMANDS = re.compile(r"\|\||&&|;")
+# Credentials minio/init.sh hands to mc that are not secret-named.
+_CREDENTIALS = ("MINIO_ROOT_USER", "S3_ACCESS_KEY_ID")
+_INIT_SCRIPT = "minio/init.sh"
+_PIPED_ALIAS = (
+    'printf \'%s\\n%s\\n\' "$MINIO_ROOT_USER" "$MINIO_ROOT_PASSWORD" | mc alias set local http://minio:9000\n'
+)
+
+
+def _url_uses(d: Deployment, value: str) -> Iterator[str]:
+    """The URLs of the services' environment that carry `value` in their user info."""
+    for service in d.compose.services.values():
+        for name, text in service.environment.items():
+            scheme = text.find("://")
+            at = text.find(value, scheme + 3) if scheme >= 0 else -1
+            if at >= 0 and "@" in text[at + len(value) :]:
+                yield f"{name} of service {service.name}"
+
+
+def _script_uses(script: str, key: str) -> Iterator[tuple[int, str, bool]]:
+    """(line, how, quoted) of each use of $key in a shell script: how is "mc" (an argument of mc), "mc stdin" (piped
+    into mc by printf/echo) or "shell" (a word of another command); quoted: inside double quotes."""
+    reference = re.compile(r"\$(?:\{" + key + r"\}|" + key + r"(?![A-Za-z0-9_]))")
+    for number, line in enumerate(script.splitlines(), 1):
+        if line.lstrip().startswith("#"):
+            continue
+        for command in _SHELL_COMMANDS.split(line):
+            stages = command.split("|")
+            for stage, text in enumerate(stages):
+                for match in reference.finditer(text):
+                    before = text[: match.start()]
+                    if before.count("'") % 2:  # inside single quotes: not expanded
+                        continue
+                    words = text.split()
+                    program = words[0] if words else ""
+                    feeds_mc = stage + 1 < len(stages) and stages[stage + 1].split()[:1] == ["mc"]
+                    how = (
+                        "mc"
+                        if program == "mc"
+                        else "mc stdin"
+                        if program in ("printf", "echo") and feeds_mc
+                        else "shell"
+                    )
+                    yield number, how, bool(before.count('"') % 2)
+
+
+@GROUP.check(
+    "ENV-SECRET-SAFE",
+    title="every secret and MinIO credential survives each place it goes: URL user info, mc, the shell, Compose",
+    fix="use letters and digits only (what `lobestack init` generates; `openssl rand -hex 32` prints one); to keep "
+    "a value, write `$$` for a literal `$` in .env and hand keys to mc on stdin as the bundle's minio/init.sh does",
+    faults=[
+        fault(
+            SetEnv({"LOBE_DB_PASSWORD": "Zx9@kQ2/mP7#vL4:wR8?"}),
+            expect="LOBE_DB_PASSWORD breaks DATABASE_URL of service",
+        ),
+        fault(
+            Edit(
+                _INIT_SCRIPT,
+                _PIPED_ALIAS,
+                'mc alias set local http://minio:9000 "$MINIO_ROOT_USER" "$MINIO_ROOT_PASSWORD"\n',
+            ),
+            SetEnv({"MINIO_ROOT_PASSWORD": "-Xk2vQ9mPz4Lr7Ns1Wd8Tb"}),
+            expect="MINIO_ROOT_PASSWORD breaks mc at minio/init.sh:",
+        ),
+        fault(
+            Edit(_INIT_SCRIPT, '"$MINIO_ROOT_PASSWORD" | mc alias set', "$MINIO_ROOT_PASSWORD | mc alias set"),
+            SetEnv({"MINIO_ROOT_PASSWORD": "Xk2v Q9mP z4Lr 7Ns1 Wd8T"}),
+            expect="MINIO_ROOT_PASSWORD breaks the shell at minio/init.sh:",
+        ),
+        fault(
+            SetEnv({"MINIO_ROOT_PASSWORD": '"Xk2vQ9mPz4\\nLr7Ns1Wd8Tb"'}, raw=True),
+            expect="MINIO_ROOT_PASSWORD breaks mc's standard input at minio/init.sh:",
+        ),
+        fault(
+            SetEnv({"LOGTO_DB_PASSWORD": "Kq7mZ2vR$x9L4pN8wT3y"}, raw=True),
+            expect="LOGTO_DB_PASSWORD breaks Compose interpolation",
+        ),
+    ],
+    passes=[
+        passes(
+            SetEnv({"LOBE_DB_PASSWORD": "Zx9-kQ2.mP7_vL4~wR8!"}),
+            why="URL user info holds unreserved characters and sub-delims as they are",
+        ),
+        passes(
+            SetEnv({"MINIO_ROOT_PASSWORD": "-Xk2vQ9mPz4Lr7Ns1Wd8Tb"}),
+            why="a leading '-' is no option on mc's standard input, as the bundle's minio/init.sh hands it",
+        ),
+        passes(
+            SetEnv({"LOGTO_DB_PASSWORD": "Kq7mZ2vR$$x9L4pN8wT3y"}, raw=True),
+            why="`$$` in .env is a literal `$`, and `$` is safe in URL user info",
+        ),
+    ],
+)
+def secret_safe(d: Deployment) -> Iterator[Finding]:
+    keys = [k for k in d.env.values if SECRET_NAME.search(k) or k in _CREDENTIALS]
+    for key in keys:
+        value, where = d.env.get(key), d.env.where(key)
+        if not value:
+            continue
+        if not set(value) <= _USERINFO_SAFE:
+            for use in _url_uses(d, value):
+                yield Finding(
+                    f"{key} breaks {use}: URL user info holds only letters, digits and -._~!$&'()*+,;=: as they "
+                    "are; its other characters are read as URL syntax or percent-decoded",
+                    where,
+                )
+        for line, how, quoted in _script_uses(d.init_script or "", key):
+            at = f"{_INIT_SCRIPT}:{line}"
+            if how == "mc" and value.startswith("-"):
+                yield Finding(
+                    f"{key} breaks mc at {at}: as an argument, a value that starts with '-' is an option", where
+                )
+            if how == "mc stdin" and ("\n" in value or "\r" in value):
+                yield Finding(f"{key} breaks mc's standard input at {at}: a line break ends the key early", where)
+            if not quoted and _SPLITS_IN_SHELL.search(value):
+                yield Finding(
+                    f"{key} breaks the shell at {at}: unquoted, its spaces or * ? [ split or expand it", where
+                )
+        if key in d.env.unset_references:
+            yield Finding(
+                f"{key} breaks Compose interpolation: a `$` in it starts a reference to a variable that is not set, "
+                "and Compose puts nothing in its place",
+                where,
+            )

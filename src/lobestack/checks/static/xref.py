@@ -324,8 +324,7 @@ def s3_public(d: Deployment) -> Iterator[Finding]:
 def s3_acl(d: Deployment) -> Iterator[Finding]:
     if (d.app_env("S3_SET_ACL") or "1") != "1":
         return
-    script = d.root / "minio" / "init.sh"
-    text = script.read_text(encoding="utf-8") if script.exists() else ""
+    text = d.init_script or ""
     init_jobs = [s for s in d.compose.services.values() if s.one_shot and "minio-init" in s.start_command]
     if not init_jobs:
         yield Finding("no one-shot minio-init service that runs minio-init.sh", COMPOSE)
