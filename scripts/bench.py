@@ -1,14 +1,21 @@
 #!/usr/bin/env python3
 """Benchmarks of lobestack (medians of N runs, printed with the command that produced them).
 
-static-gate   the whole gate as users run it: `python -m pytest suites/static --deployment DIR` (a new process)
+static-gate   the gate's own command (tox.ini's [testenv:static] commands) as a bare process: `python -m pytest …`
+tox-static    the same through `tox -e static -- --deployment DIR` (warm env), side by side with static-gate
+tox-start     `tox --version`: tox's own start-up, paid by every tox command before its own work
 model+checks  in-process: build the deployment model and run every check (what the gate's own time is made of)
+compose-cfg   `docker compose config --format json` in the deployment directory (what Compose as the gate's reader
+              would add to every run), when docker compose is here
 stack-up      (--stack) cold start of the ephemeral stack, images cached: render + `up` until all healthy
 stack-down    (--stack) teardown: `down --volumes` of a healthy stack
 live-all      (--stack) every live check against the healthy stack, run concurrently as the suite does
 live-slowest  (--stack) the slowest single live check alone (live-all should stay within 1.5x of it)
 live-dead     (--stack) `pytest suites/stack --target live` against an address that accepts and never answers
 smoke-warm    (--stack) `tox -e smoke` end to end with images cached: it starts and removes its own stack
+
+Each figure is the median wall time, with the median CPU time (user + system of the process tree) beside it: on a
+busy machine wall time includes waiting for a core, CPU time does not.
 
 Usage: python scripts/bench.py [--runs 5] [--stack [--images reference|official]]
 The official image set needs a machine that can pull from Docker Hub.
@@ -17,7 +24,11 @@ The official image set needs a machine that can pull from Docker Hub.
 from __future__ import annotations
 
 import argparse
+import configparser
+import os
+import resource
 import shlex
+import shutil
 import statistics
 import subprocess
 import sys
@@ -32,6 +43,37 @@ def _median(samples: list[float]) -> str:
     return (
         f"median {statistics.median(samples):.3f} s (min {min(samples):.3f}, max {max(samples):.3f}, n={len(samples)})"
     )
+
+
+def _static_command() -> list[str]:
+    """tox.ini's [testenv:static] command without {posargs}: what bench times bare is what tox runs."""
+    ini = configparser.ConfigParser(interpolation=None)
+    ini.read(REPO / "tox.ini")
+    return [a for a in shlex.split(ini["testenv:static"]["commands"]) if a != "{posargs}"]
+
+
+def _timed(command: list[str], runs: int, cwd: Path = REPO) -> tuple[list[float], list[float]] | None:
+    """(wall times, CPU times) of `command` run `runs` times; None when it fails or is not installed."""
+    walls, cpus = [], []
+    for _ in range(runs):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        t0 = time.perf_counter()
+        try:
+            result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, env=dict(os.environ))
+        except OSError:
+            return None
+        walls.append(time.perf_counter() - t0)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+        if result.returncode != 0:
+            print(f"$ {shlex.join(command)}: exit {result.returncode}\n{result.stdout[-1500:]}", file=sys.stderr)
+            return None
+    return walls, cpus
+
+
+def _both(samples: tuple[list[float], list[float]]) -> str:
+    walls, cpus = samples
+    return f"{_median(walls)}; CPU median {statistics.median(cpus):.3f} s"
 
 
 def main() -> int:
@@ -49,28 +91,16 @@ def main() -> int:
         deploy = Path(tmp) / "deploy"
         render_ephemeral(deploy)
         checks = all_checks()
-
-        command = [
-            sys.executable,
-            "-m",
-            "pytest",
-            "suites/static",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            "--deployment",
-            str(deploy),
-            "--report-dir",
-            str(Path(tmp) / "reports"),
-        ]
-        gate: list[float] = []
-        for _ in range(args.runs):
-            t0 = time.perf_counter()
-            result = subprocess.run(command, cwd=REPO, capture_output=True, text=True)
-            gate.append(time.perf_counter() - t0)
-            if result.returncode != 0:
-                print(result.stdout[-2000:], file=sys.stderr)
-                return 3
+        given = ["--deployment", str(deploy), "--report-dir", str(Path(tmp) / "reports")]
+        gate_args = _static_command()
+        bare = [sys.executable, "-m", *gate_args, "-q", *given]
+        through_tox = ["tox", "-e", "static", "-q", "--", *given]
+        gate = _timed(bare, args.runs)
+        tox = _timed(through_tox, args.runs) if shutil.which("tox") else None
+        tox_start = _timed(["tox", "--version"], args.runs) if shutil.which("tox") else None
+        compose = _timed(["docker", "compose", "config", "--format", "json"], args.runs, cwd=deploy)
+        if gate is None:
+            return 3
 
         inproc: list[float] = []
         for _ in range(args.runs):
@@ -80,13 +110,21 @@ def main() -> int:
                 c.findings(d)
             inproc.append(time.perf_counter() - t0)
 
-    print(f"static-gate   {_median(gate)}")
-    print(f"              $ {shlex.join(command[:7])} --deployment DIR")
+    print(f"static-gate   {_both(gate)}")
+    print(f"              $ {shlex.join(['python', '-m', *gate_args])} -q --deployment DIR")
+    if tox is not None and tox_start is not None:
+        wall = statistics.median(tox[0]) / statistics.median(gate[0])
+        cpu = statistics.median(tox[1]) / statistics.median(gate[1])
+        print(f"tox-static    {_both(tox)}")
+        print("              $ tox -e static -- --deployment DIR")
+        print(f"tox-start     {_both(tox_start)}  ($ tox --version)")
+        print(
+            f"ratio         tox/bare {wall:.2f}x wall, {cpu:.2f}x CPU (aim: at most 1.3x; under 1 s: "
+            f"{'yes' if statistics.median(tox[0]) < 1 else 'no'})"
+        )
     print(f"model+checks  {_median(inproc)}  ({len(checks)} checks, in-process)")
-    print(
-        f"ratio         the gate's process costs {statistics.median(gate) / statistics.median(inproc):.0f}x "
-        "its checks (interpreter, pytest and plugin start-up)"
-    )
+    if compose is not None:
+        print(f"compose-cfg   {_both(compose)}  ($ docker compose config --format json, per call)")
     if args.stack:
         return _bench_stack(args.runs, args.images)
     return 0

@@ -165,3 +165,18 @@ def stack_ports(docker_ready: None) -> Iterator[None]:
 
     with stack_lock(print, 900):
         yield
+
+
+@pytest.fixture(scope="session")
+def variants(healthy_dir: Path, tmp_path_factory: pytest.TempPathFactory):
+    """The healthy deployment with one fault or pass variant applied, each loaded once per session."""
+    from tests.static.proofs import Variants
+
+    return Variants(healthy_dir, tmp_path_factory.mktemp("variants"))
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    from tests import mutation
+
+    for line in mutation.summary_lines():
+        terminalreporter.write_line(line)

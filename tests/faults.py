@@ -18,16 +18,16 @@ from pathlib import Path
 from typing import Any
 
 from lobestack.checks.faults import (
+    STATIC_STEPS,
     Certificate,
     Command,
-    Edit,
     EnvSet,
     Fault,
     Listen,
     LogtoRedirectUris,
+    Pass,
     Pause,
     Recreate,
-    SetEnv,
     SiteEdit,
     Stop,
 )
@@ -36,9 +36,10 @@ from lobestack.deployment.envfile import format_env_line
 from lobestack.targets import pki
 
 
-def apply_static(fault: Fault, root: Path) -> None:
+def apply_static(fault: Fault | Pass, root: Path) -> None:
+    """Apply a fault's (or a pass variant's) steps to a copy of a deployment directory."""
     for step in fault.steps:
-        if not isinstance(step, SetEnv | Edit):
+        if not isinstance(step, STATIC_STEPS):
             raise TypeError(f"{step} is not a static step")
         step.apply(root)
 

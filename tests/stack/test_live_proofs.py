@@ -1,12 +1,14 @@
 """Every live check proves itself on a real (reference) stack: it passes on the healthy stack, fails with its own
 ID and the finding its fault names while the fault is injected into the running stack, and passes again once the
-fault is undone — with every file the fault touched back byte for byte."""
+fault is undone — with every file the fault touched back byte for byte. While a fault is in, each of the check's
+finding branches is disabled in turn (tests/mutation.py) and the run reports which branches its faults kill."""
 
 from __future__ import annotations
 
 import pytest
 
 from lobestack.checks import Check, all_checks
+from tests import mutation
 from tests.faults import injected, snapshot
 from tests.stack.conftest import leftovers
 
@@ -34,6 +36,8 @@ def test_check_fails_on_its_fault(check: Check, index: int, healthy_stack) -> No
     before = snapshot(healthy_stack.root)
     with injected(healthy_stack, fault):
         findings = [str(f) for f in check.findings(healthy_stack)]
+        if any(fault.expect in f for f in findings):  # the proof holds: which of the check's branches did it need?
+            mutation.note_live(check, fault, healthy_stack)
     assert snapshot(healthy_stack.root) == before, f"{fault} did not restore the deployment byte for byte"
     assert findings, f"{check.id} did not catch: {fault}"
     assert any(fault.expect in f for f in findings), f"{check.id}: no finding has {fault.expect!r}: {findings}"

@@ -86,40 +86,40 @@ MISTAKES = {
     ),
     "a duplicate service key": Mistake(
         _edit(COMPOSE, "\n  ollama:\n", "\n  logto-db:\n    image: postgres:17.5-bookworm\n\n  ollama:\n"),
-        "duplicate key 'logto-db'",
+        "mapping key 'logto-db' already defined",
         COMPOSE,
     ),
     "a duplicate environment key": Mistake(
         _edit(COMPOSE, "      POSTGRES_DB: logto\n", "      POSTGRES_DB: logto\n      POSTGRES_DB: other\n"),
-        "duplicate key 'POSTGRES_DB'",
+        "mapping key 'POSTGRES_DB' already defined",
         COMPOSE,
     ),
     "a list as a mapping key": Mistake(_append_bytes(COMPOSE, b"? [a, b]\n: c\n"), "plain value", COMPOSE),
     "depends_on as a string": Mistake(
         _edit(COMPOSE, "depends_on:\n      minio:\n        condition: service_healthy\n", "depends_on: minio\n"),
-        "depends_on must be a mapping or a list",
+        "depends_on: must be a list",
         COMPOSE,
     ),
     "depends_on with a string condition": Mistake(
         _edit(COMPOSE, "      minio:\n        condition: service_healthy\n", "      minio: service_healthy\n"),
-        "must be a mapping (condition: ...)",
+        "depends_on.minio: must be a mapping",
         COMPOSE,
     ),
     "a non-numeric port target": Mistake(
-        _edit(COMPOSE, '"127.0.0.1:23210:3210"', '"127.0.0.1:23210:http"'), "cannot read port mapping", COMPOSE
+        _edit(COMPOSE, '"127.0.0.1:23210:3210"', '"127.0.0.1:23210:http"'), "invalid containerPort: http", COMPOSE
     ),
     "a non-numeric port target (long syntax)": Mistake(
         _edit(COMPOSE, '      - "127.0.0.1:23210:3210"\n', "      - target: http\n        published: 23210\n"),
-        "port target 'http' is not a port number",
+        "ports.[].target: failed to cast",
         COMPOSE,
     ),
     "deploy as a string": Mistake(
         _edit(COMPOSE, "    deploy:\n      resources:\n", "    deploy: gpu\n    x-resources:\n"),
-        "deploy must be a mapping",
+        "deploy: must be a mapping",
         COMPOSE,
     ),
     "GPU capabilities as a number": Mistake(
-        _edit(COMPOSE, "capabilities: [gpu]", "capabilities: 5"), "capabilities must be a list", COMPOSE
+        _edit(COMPOSE, "capabilities: [gpu]", "capabilities: 5"), "capabilities: must be a list", COMPOSE
     ),
     "an Nginx site config that is a directory": Mistake(
         _replace_with_dir("nginx/app.conf"), "is a directory", "nginx/app.conf"

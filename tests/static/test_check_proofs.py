@@ -1,19 +1,21 @@
-"""Every static check proves itself: it passes on the healthy deployment and fails, with its own ID, on each of its
-faults — and where the fault names the finding it expects, with that finding. A check without a fault fails here."""
+"""Every static check proves itself, the way gixy and KICS prove their rules: it passes on the healthy deployment and
+on each of its must-pass variants, and fails, with its own ID and the finding the fault names, on each of its
+faults. A check without a fault, a fault without an expected finding, or a check without a pass variant fails here.
+(tests/static/test_mutation.py then shows that every finding a check can raise is reached by one of its faults.)"""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
 from lobestack.checks import Check, all_checks, groups
 from lobestack.deployment import load_deployment
-from tests.faults import apply_static
+from tests.static.proofs import Variants
 
 CHECKS = all_checks()
 PROOFS = [pytest.param(c, i, id=f"{c.id}#{i}") for c in CHECKS for i in range(len(c.faults))]
+PASSES = [pytest.param(c, i, id=f"{c.id}+{i}") for c in CHECKS for i in range(len(c.passes))]
 
 
 def test_registry_is_not_empty_and_covers_every_group() -> None:
@@ -23,8 +25,15 @@ def test_registry_is_not_empty_and_covers_every_group() -> None:
 
 
 @pytest.mark.parametrize("check", CHECKS, ids=lambda c: c.id)
-def test_check_has_a_fault(check: Check) -> None:
+def test_check_has_faults_that_name_their_finding(check: Check) -> None:
     assert check.faults, f"{check.id} has no fault that proves it can fail"
+    for fault in check.faults:
+        assert fault.expect, f"{check.id}: {fault} does not name the finding it expects"
+
+
+@pytest.mark.parametrize("check", CHECKS, ids=lambda c: c.id)
+def test_check_has_a_pass_variant(check: Check) -> None:
+    assert check.passes, f"{check.id} has no healthy variant it must accept"
 
 
 @pytest.mark.parametrize("check", CHECKS, ids=lambda c: c.id)
@@ -33,16 +42,19 @@ def test_check_passes_on_healthy_deployment(check: Check, healthy_dir: Path) -> 
     assert not findings, f"{check.id} fails on the healthy deployment: {[str(f) for f in findings]}"
 
 
+@pytest.mark.parametrize(("check", "index"), PASSES)
+def test_check_passes_on_its_variant(check: Check, index: int, variants: Variants) -> None:
+    variant = check.passes[index]
+    findings = [str(f) for f in check.findings(variants.of(variant))]
+    assert not findings, f"{check.id} fails on a healthy variant ({variant}): {findings}"
+
+
 @pytest.mark.parametrize(("check", "index"), PROOFS)
-def test_check_fails_on_its_fault(check: Check, index: int, healthy_dir: Path, tmp_path: Path) -> None:
-    broken = tmp_path / "deploy"
-    shutil.copytree(healthy_dir, broken)
+def test_check_fails_on_its_fault(check: Check, index: int, variants: Variants) -> None:
     fault = check.faults[index]
-    apply_static(fault, broken)
-    findings = [str(f) for f in check.findings(load_deployment(broken))]
+    findings = [str(f) for f in check.findings(variants.of(fault))]
     assert findings, f"{check.id} did not catch its fault: {fault}"
-    if fault.expect:
-        assert any(fault.expect in f for f in findings), f"{check.id}: no finding has {fault.expect!r}: {findings}"
+    assert any(fault.expect in f for f in findings), f"{check.id}: no finding has {fault.expect!r}: {findings}"
 
 
 def test_ids_are_unique_and_carry_their_group_prefix() -> None:

@@ -52,7 +52,7 @@ def test_broken_deployment_fails_with_id_message_and_fix(broken_dir: Path, tmp_p
     result = run_gate(broken_dir, tmp_path)
     assert result.returncode == EXIT_CHECK_FAILED
     assert "[ENV-KEY-VAULTS] .env:" in result.stdout and "decodes to 5 bytes, not 32" in result.stdout
-    assert "[NGINX-APP-STREAMING] app.conf:" in result.stdout
+    assert "[NGINX-APP-STREAMING] nginx/app.conf:" in result.stdout
     failed = {c["id"]: c for c in _summary(tmp_path)["checks"] if c["outcome"] == "failed"}
     assert set(failed) == {"ENV-KEY-VAULTS", "NGINX-APP-STREAMING"}
     assert failed["ENV-KEY-VAULTS"]["fix"].startswith("set KEY_VAULTS_SECRET")
@@ -74,6 +74,31 @@ MALFORMED = {
         "${COMPOSE_PROJECT_NAME:-lobestack}",
         "${COMPOSE_PROJECT_NAME",
         "docker-compose.yml:",
+    ),
+    # What Compose and Nginx refuse, and a naive reader would pass.
+    "a key written twice": (
+        "docker-compose.yml",
+        "      - minio-data:/data\n",
+        "      - minio-data:/data\n    volumes:\n      - minio-data:/data\n",
+        "docker-compose.yml:68: mapping key 'volumes' already defined at line 66",
+    ),
+    "an unknown Compose key": (
+        "docker-compose.yml",
+        "    image: postgres:17.5-bookworm\n    init: true\n",
+        "    image: postgres:17.5-bookworm\n    inti: true\n",
+        "docker-compose.yml:17: services.logto-db.inti: is not a key Compose knows here",
+    ),
+    "an Nginx include outside the deployment": (
+        "nginx/app.conf",
+        "    location / {\n",
+        "    location / {\n        include /etc/nginx/proxy_params;\n",
+        "nginx/app.conf:34: include /etc/nginx/proxy_params: outside the deployment directory",
+    ),
+    "a nested location outside its parent": (
+        "nginx/app.conf",
+        "    location / {\n",
+        "    location /a {\n        location /b { return 404; }\n    }\n    location / {\n",
+        'nginx/app.conf:34: location "/b" is outside location "/a"',
     ),
 }
 

@@ -24,8 +24,8 @@ def render_catalogue() -> str:
         "",
         "Generated from `src/lobestack/checks/` by `python -m lobestack catalogue`; do not edit by hand.",
         f"{len(checks)} checks. Each fails with its ID and the finding named (⇒ “…”) on every fault listed, and "
-        "passes on a healthy deployment or stack. `needs`: what the target must offer, else the check is "
-        "reported skipped with the reason.",
+        "passes on a healthy deployment or stack and on every variant listed under “passes on”. `needs`: what the "
+        "target must offer, else the check is reported skipped with the reason.",
         "",
     ]
     for layer in LAYERS:
@@ -34,12 +34,17 @@ def render_catalogue() -> str:
             continue
         out += [f"## {_LAYER_TITLES[layer]}", ""]
         for group in layer_groups:
-            out += [f"### {group.title} (`{group.prefix}-`)", "", "| ID | checks that | fix | proven by |"]
-            out.append("|---|---|---|---|")
+            passing = any(c.passes for c in group.checks)
+            header = "| ID | checks that | fix | proven by |" + (" passes on |" if passing else "")
+            out += [f"### {group.title} (`{group.prefix}-`)", "", header]
+            out.append("|---|---|---|---|" + ("---|" if passing else ""))
             for c in sorted(group.checks, key=lambda c: c.id):
                 proofs = "<br>".join(_cell(str(f)) for f in c.faults)
                 needs = f" (needs: {', '.join(sorted(c.needs))})" if c.needs else ""
-                out.append(f"| `{c.id}` | {_cell(c.title)}{needs} | {_cell(c.fix)} | {proofs} |")
+                row = f"| `{c.id}` | {_cell(c.title)}{needs} | {_cell(c.fix)} | {proofs} |"
+                if passing:
+                    row += " " + "<br>".join(_cell(str(p)) for p in c.passes) + " |"
+                out.append(row)
             out.append("")
     return "\n".join(out)
 

@@ -3,7 +3,8 @@ catalogue prints them); applied by the tests — static steps edit a copy of a d
 change a running ephemeral stack and restore it byte for byte (tests/faults.py).
 
 A Fault is one or more steps applied together and the finding it must produce: a phrase of the check's message
-(`expect`). A proof passes only when the check fails with its own ID AND a finding containing that phrase."""
+(`expect`). A proof passes only when the check fails with its own ID AND a finding containing that phrase. A Pass is
+the opposite: a variant of a healthy deployment (steps applied together) on which the check must stay silent."""
 
 from __future__ import annotations
 
@@ -72,6 +73,26 @@ class Edit:
 
     def __str__(self) -> str:
         return f"{self.file}: {self.old!r} -> {self.new!r}"
+
+
+@dataclass(frozen=True)
+class AddFile:
+    """Write a new file into the deployment (a second site config, an included snippet, an env_file); it must not
+    exist yet."""
+
+    file: str
+    text: str
+    expect: str | None = None
+
+    def apply(self, root: Path) -> None:
+        path = root / self.file
+        if path.exists():
+            raise AssertionError(f"fault {self}: {self.file} exists already")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(self.text, encoding="utf-8")
+
+    def __str__(self) -> str:
+        return f"new file {self.file}: {self.text!r}"
 
 
 # --- live steps: changes to a running stack (ephemeral target only) ------------------------------------------------
@@ -226,6 +247,7 @@ class LogtoRedirectUris:
 Step = (
     SetEnv
     | Edit
+    | AddFile
     | SiteEdit
     | Recreate
     | EnvSet
@@ -239,6 +261,7 @@ Step = (
     | Unresolvable
     | LogtoRedirectUris
 )
+STATIC_STEPS = (SetEnv, Edit, AddFile)
 LIVE_STEPS = (SiteEdit, Recreate, EnvSet, Pause, Command, Certificate, Stop, Listen, Unresolvable, LogtoRedirectUris)
 
 
@@ -262,6 +285,23 @@ class Fault:
 def fault(*steps: Step, expect: str, warns: bool = False) -> Fault:
     """A fault of one or more steps and the phrase of the finding it must produce (a warning when `warns`)."""
     return Fault(tuple(steps), expect, warns)
+
+
+@dataclass(frozen=True)
+class Pass:
+    """A healthy variant: steps applied together, after which the check must report nothing. `why` says what the
+    variant shows the check accepts (another legitimate way to write the same thing)."""
+
+    steps: tuple[Step, ...]
+    why: str
+
+    def __str__(self) -> str:
+        return f"{self.why}: {' + '.join(map(str, self.steps))}"
+
+
+def passes(*steps: Step, why: str) -> Pass:
+    """A must-pass variant of one or more steps and what it shows."""
+    return Pass(tuple(steps), why)
 
 
 def as_fault(declared: Fault | Step | tuple[Step, ...]) -> Fault:

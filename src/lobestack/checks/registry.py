@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from lobestack.checks.faults import Edit, Fault, SetEnv, as_fault
+from lobestack.checks.faults import AddFile, Edit, Fault, Pass, SetEnv, as_fault, fault, passes
 
 _ID = re.compile(r"^[A-Z0-9]+(-[A-Z0-9]+)+$")
 # Layers in catalogue order; each is a package of check modules under lobestack.checks.
@@ -58,6 +58,8 @@ class Check:
     fix: str
     run: Callable[[Any], Iterable[Finding]]
     faults: tuple[Fault, ...] = ()
+    # Healthy variants the check must accept (gixy's and KICS's negative samples next to the positive ones).
+    passes: tuple[Pass, ...] = ()
     # What the target must offer (live layers): e.g. "containers" (exec, health), "host-ports" (published ports on
     # this host), "writes" (the check changes state). A target without one reports the check skipped, with why.
     needs: frozenset[str] = frozenset()
@@ -96,10 +98,12 @@ class Group:
         title: str,
         fix: str,
         faults: Iterable[Any] = (),
+        passes: Iterable[Pass] = (),
         needs: Iterable[str] = (),
         supersedes: Iterable[str] = (),
     ) -> Callable[[Callable[[Any], Iterable[Finding]]], Callable[[Any], Iterable[Finding]]]:
-        """Register a check of this group. Each fault is a Fault, one step, or a tuple of steps applied together."""
+        """Register a check of this group. Each fault is a Fault, one step, or a tuple of steps applied together;
+        each pass a Pass (a healthy variant the check must accept)."""
         if not _ID.match(id) or not id.startswith(self.prefix + "-"):
             raise ValueError(f"check id {id!r} must look like {self.prefix}-NAME")
 
@@ -113,6 +117,7 @@ class Group:
                 fix=fix,
                 run=fn,
                 faults=tuple(as_fault(f) for f in faults),
+                passes=tuple(passes),
                 needs=frozenset(needs),
                 supersedes=frozenset(supersedes),
             )
@@ -180,4 +185,19 @@ _ORDER = {
     "VERSION": 4,
 }
 
-__all__ = ["LAYERS", "WARN", "Check", "CheckSkipped", "Edit", "Finding", "Group", "SetEnv", "all_checks", "groups"]
+__all__ = [
+    "LAYERS",
+    "WARN",
+    "AddFile",
+    "Check",
+    "CheckSkipped",
+    "Edit",
+    "Finding",
+    "Group",
+    "Pass",
+    "SetEnv",
+    "all_checks",
+    "fault",
+    "groups",
+    "passes",
+]

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import io
 import re
+from collections import ChainMap
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,9 +47,13 @@ class EnvFile:
         return [v for k, v in self.values.items() if SECRET_NAME.search(k) and v]
 
 
-def parse_env_text(text: str, path: Path) -> EnvFile:
+def parse_env_text(text: str, path: Path, lookup: Mapping[str, str] | None = None) -> EnvFile:
+    """`lookup`: variables from outside the file (an env_file of a service sees the project's, and those of its
+    earlier env_files); as in Compose they win over the file's own earlier values, and a bare `KEY` line takes its
+    value from them (or is left out)."""
     values: dict[str, str] = {}
     lines: dict[str, int] = {}
+    scope: Mapping[str, str] = ChainMap(dict(lookup), values) if lookup is not None else values
     unset_references: set[str] = set()
     budget = ExpansionBudget()
     for binding in parse_stream(io.StringIO(text)):
@@ -63,11 +69,16 @@ def parse_env_text(text: str, path: Path) -> EnvFile:
             raise BadInput(f"cannot parse {subject}: {hint}", path, line)
         if binding.key is None:
             continue
+        if binding.value is None and lookup is not None:  # `KEY` alone: inherited from outside, or absent
+            if binding.key in lookup:
+                values[binding.key] = lookup[binding.key]
+                lines[binding.key] = line
+            continue
         value = binding.value or ""
         if not _SINGLE_QUOTED.match(binding.original.string):
             unset: list[str] = []
             try:
-                value = interpolate(value, values, unset=unset, budget=budget)
+                value = interpolate(value, scope, unset=unset, budget=budget)
             except InterpolationError as exc:
                 reason = exc.safe if SECRET_NAME.search(binding.key) else str(exc)
                 raise BadInput(f"{binding.key}: {reason}", path, line) from None

@@ -9,13 +9,12 @@ from pathlib import Path
 from typing import Protocol
 from urllib.parse import urlsplit
 
-from lobestack.deployment.compose import ComposeFile, Service, load_compose
+from lobestack.deployment.compose import ComposeProject, EnvValue, Service, load_compose
 from lobestack.deployment.envfile import SECRET_NAME, EnvFile, parse_env_text, raw_secret_values
 from lobestack.deployment.limits import read_text
 from lobestack.deployment.nginx import NginxConfig, load_nginx
 from lobestack.errors import BadInput
 
-COMPOSE_NAMES = ("docker-compose.yml", "docker-compose.yaml", "compose.yml", "compose.yaml")
 # The one-shot MinIO set-up script the bundle mounts into minio-init.
 INIT_SCRIPT = "minio/init.sh"
 
@@ -55,7 +54,7 @@ class Origin:
 class Deployment:
     root: Path
     env: EnvFile
-    compose: ComposeFile
+    compose: ComposeProject
     nginx: NginxConfig
     # minio/init.sh (None when the deployment has none)
     init_script: str | None = None
@@ -74,45 +73,64 @@ class Deployment:
         return _one([s for s in self.compose.by_image("minio/minio") if not s.one_shot])
 
     def app_env(self, key: str) -> str:
-        """What LobeChat's container gets for `key` (its Compose environment), else the .env value."""
-        return _env_of(self.lobe, key, self.env.get(key))
+        """What LobeChat's container gets for `key` ("" when it gets nothing)."""
+        return _env_of(self.lobe, key)
 
     def auth_env(self, key: str) -> str:
-        """What Logto's container gets for `key` (its Compose environment), else the .env value."""
-        return _env_of(self.logto, key, self.env.get(key))
+        """What Logto's container gets for `key` ("" when it gets nothing)."""
+        return _env_of(self.logto, key)
 
     def s3_env(self, key: str) -> str:
-        """What MinIO's container gets for `key` (its Compose environment), else the .env value."""
-        return _env_of(self.minio, key, self.env.get(key))
+        """What MinIO's container gets for `key` ("" when it gets nothing)."""
+        return _env_of(self.minio, key)
+
+    def container_var(self, service: Service | None, key: str) -> EnvValue | None:
+        """One variable of a container's environment, with where it is set and the variables it was built from."""
+        return service.env.get(key) if service is not None else None
+
+    def where_var(self, service: Service | None, key: str) -> str:
+        """Where to fix a container's variable: the `.env` line when the value is one `.env` variable as it is,
+        else the line that sets it (the compose file or an env_file); the service when nothing sets it."""
+        value = self.container_var(service, key)
+        if value is not None:
+            uses = value.uses
+            if len(uses) == 1 and uses[0] in self.env.values and self.env.values[uses[0]] == value.value:
+                return self.env.where(uses[0])
+            if value.where is not None:
+                return str(value.where)
+        if service is not None:
+            return self.compose.where(service, "environment")
+        return self.compose.files[0]
+
+    def source_of(self, service: Service | None, key: str) -> str:
+        """How a container's variable gets its value, for a finding, when it is not the .env key of the same name:
+        ` (from .env LOGTO_ENDPOINT)`, else ""."""
+        value = self.container_var(service, key)
+        uses = [u for u in (value.uses if value else ()) if u in self.env.values]
+        if uses == [key]:
+            return ""
+        return f" (from .env {', '.join(uses)})" if uses else ""
 
     def origin(self, key: str) -> Origin | None:
         return Origin.of(self.env.get(key))
 
+    def origin_of(self, service: Service | None, key: str) -> Origin | None:
+        """The origin of a URL a container gets."""
+        return Origin.of(_env_of(service, key))
+
     def secret_values(self) -> list[str]:
-        """Values of secret-named keys: in `.env`, and in the services' environment (also where the Compose file
-        holds one itself)."""
-        found = self.env.secret_values()
-        for service in self.compose.services.values():
-            found.extend(v for k, v in service.environment.items() if SECRET_NAME.search(k) and v)
-        return found
+        """Secret values from .env and from what containers get (env_files and literals included)."""
+        return secret_values_of(self.env, self.compose)
 
 
-def _env_of(service: Service | None, key: str, default: str) -> str:
+def _env_of(service: Service | None, key: str) -> str:
     if service is None:
-        return default
-    value = service.environment.get(key)
-    return default if value is None else str(value)
+        return ""
+    return service.environment.get(key, "")
 
 
 def _one(services: list[Service]) -> Service | None:
     return services[0] if services else None
-
-
-def find_compose_file(root: Path) -> Path:
-    for name in COMPOSE_NAMES:
-        if os.path.lexists(root / name):  # a dangling link or a loop is reported by the reader, not skipped
-            return root / name
-    raise BadInput(f"no Compose file ({', '.join(COMPOSE_NAMES)})", root)
 
 
 def load_deployment(root: Path | str, mask: Mask | None = None) -> Deployment:
@@ -139,8 +157,17 @@ def _load(root: Path, mask: Mask | None) -> Deployment:
     env = parse_env_text(text, env_path)
     if mask is not None:
         mask.add(env.secret_values())
-    compose = load_compose(find_compose_file(root), env)
-    nginx = load_nginx(root / "nginx")
+    compose = load_compose(root, env)
+    if mask is not None:  # what containers get from env_files and literals is secret too
+        mask.add(secret_values_of(env, compose))
+    nginx = load_nginx(root / "nginx", root)
     script = root / INIT_SCRIPT
     init_script = read_text(script) if os.path.lexists(script) else None
     return Deployment(root=root, env=env, compose=compose, nginx=nginx, init_script=init_script)
+
+
+def secret_values_of(env: EnvFile, compose: ComposeProject) -> list[str]:
+    values = env.secret_values()
+    for service in compose.services.values():
+        values += [v for k, v in service.environment.items() if SECRET_NAME.search(k) and v and v not in values]
+    return values

@@ -1,15 +1,21 @@
 """Nginx policy: TLS profile, HSTS, the port-80 redirect, forwarded headers, and what each vhost's upstream needs
-(streaming for the app, SigV4-safe proxying for S3, the admin route for Logto)."""
+(streaming for the app, SigV4-safe proxying for S3, the admin route for Logto).
+
+Every check judges what Nginx really does (deployment/nginx.py): the server Nginx picks for each public name and
+port, and, in it, the effective directives of every block that answers requests — nested locations and `if`
+blocks included, with Nginx's inheritance (a block that sets any add_header or proxy_set_header replaces the whole
+inherited list)."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
 
-from lobestack.checks.faults import Edit
+from lobestack.checks.faults import AddFile, Edit, fault, passes
 from lobestack.checks.registry import Finding, Group
 from lobestack.deployment import Deployment
-from lobestack.deployment.nginx import Server
+from lobestack.deployment.compose import Service
+from lobestack.deployment.nginx import Block, Server
 
 GROUP = Group("NGINX", layer="static", title="Nginx policy")
 
@@ -17,6 +23,15 @@ APP, AUTH, S3 = "nginx/app.conf", "nginx/auth.conf", "nginx/s3.conf"
 _GOOD_CIPHER = re.compile(r"^(ECDHE-(ECDSA|RSA)-(AES(128|256)-GCM-SHA(256|384)|CHACHA20-POLY1305)|TLS_.*)$")
 _SIZE = re.compile(r"^(\d+)([kKmMgG]?)$")
 _TIME = re.compile(r"^(\d+)(ms|s|m|h|d)?$")
+_STRONG = {"TLSv1.2", "TLSv1.3"}
+_APP_LOCATION = "    location / {\n        proxy_pass http://127.0.0.1:23210;\n"
+# A second site file whose server is the default of port 443 (first in name order, or marked default_server).
+_DEFAULT_443 = (
+    "server {{\n    listen 443 ssl{mark};\n    listen [::]:443 ssl{mark};\n    server_name _;\n"
+    "    ssl_certificate /etc/letsencrypt/live/lobe.example.com/fullchain.pem;\n"
+    "    ssl_certificate_key /etc/letsencrypt/live/lobe.example.com/privkey.pem;\n"
+    "    ssl_protocols {protocols};\n    return 444;\n}}\n"
+)
 
 
 def _ssl_servers(d: Deployment) -> list[Server]:
@@ -37,30 +52,76 @@ def _seconds(text: str) -> float:
     return int(match.group(1)) * {"ms": 0.001, "s": 1, None: 1, "m": 60, "h": 3600, "d": 86400}[match.group(2)]
 
 
-def _vhost(d: Deployment, env_key: str) -> list[Server]:
-    origin = d.origin(env_key)
+def _vhost(d: Deployment, service: Service | None, key: str) -> list[Server]:
+    """The servers Nginx picks for the URL a container gets (by its host and port)."""
+    origin = d.origin_of(service, key)
     return d.nginx.servers_for(origin.host, origin.port) if origin else []
+
+
+def _label(block: Block) -> str:
+    if block.kind == "if":
+        parent = block.parent
+        inside = f" in location {parent.match}" if parent is not None and parent.kind == "location" else ""
+        return f"if ({block.match}){inside}"
+    return f"location {block.match}"
 
 
 @GROUP.check(
     "NGINX-TLS-PROTOCOLS",
-    title="TLS servers allow TLSv1.2 and TLSv1.3 only",
-    fix="ssl_protocols TLSv1.2 TLSv1.3;",
+    title="TLS allows TLSv1.2 and TLSv1.3 only, as negotiated: by the default server of each address and port",
+    fix="ssl_protocols TLSv1.2 TLSv1.3; on the default server of the port (the first server listening on it, or "
+    "the one marked default_server) — Nginx picks the protocol before it knows the name, so a vhost's own "
+    "ssl_protocols do not apply",
     faults=[
-        Edit(APP, "ssl_protocols TLSv1.2 TLSv1.3;", "ssl_protocols TLSv1 TLSv1.1 TLSv1.2 TLSv1.3;", 1),
-        Edit(S3, "    ssl_protocols TLSv1.2 TLSv1.3;\n", ""),
+        fault(
+            Edit(APP, "ssl_protocols TLSv1.2 TLSv1.3;", "ssl_protocols TLSv1 TLSv1.1 TLSv1.2 TLSv1.3;"),
+            expect="allows TLSv1 TLSv1.1",
+        ),
+        fault(Edit(APP, "    ssl_protocols TLSv1.2 TLSv1.3;\n", ""), expect="no ssl_protocols on its default server"),
+        # Another site file, first in name order: its server is the default of 443 for every name.
+        fault(
+            AddFile("nginx/00-default.conf", _DEFAULT_443.format(mark="", protocols="TLSv1 TLSv1.2")),
+            expect="ssl_protocols of the default server (nginx/00-default.conf:1) allows TLSv1",
+        ),
+    ],
+    passes=[
+        passes(
+            AddFile("nginx/00-tls.conf", "ssl_protocols TLSv1.2 TLSv1.3;\n"),
+            Edit(APP, "    ssl_protocols TLSv1.2 TLSv1.3;\n", ""),
+            Edit(AUTH, "    ssl_protocols TLSv1.2 TLSv1.3;\n", "", count=2),
+            Edit(S3, "    ssl_protocols TLSv1.2 TLSv1.3;\n", ""),
+            why="set once at http level and inherited",
+        ),
+        passes(
+            Edit(S3, "ssl_protocols TLSv1.2 TLSv1.3;", "ssl_protocols TLSv1 TLSv1.2 TLSv1.3;"),
+            why="a weak setting on a server that is not the default of its port (Nginx ignores it)",
+        ),
     ],
 )
 def tls_protocols(d: Deployment) -> Iterator[Finding]:
-    for s in _ssl_servers(d):
-        directive = s.first("ssl_protocols")
-        if directive is None:
-            yield Finding("no ssl_protocols (the Nginx default still depends on the build)", s.where)
-        elif set(directive.args) - {"TLSv1.2", "TLSv1.3"}:
-            yield Finding(
-                f"ssl_protocols allows {' '.join(sorted(set(directive.args) - {'TLSv1.2', 'TLSv1.3'}))}",
-                directive.where,
-            )
+    judged: set[int] = set()
+    ports = sorted({lst.port for s in _ssl_servers(d) for lst in s.listens if lst.ssl})
+    for port in ports:
+        for address, _ in d.nginx.listening(port):
+            default = d.nginx.default_server(address, port)
+            if default is None or id(default) in judged:
+                continue
+            judged.add(id(default))
+            names = sorted({n for s in d.nginx.servers_on(address, port) for n in s.names if n != "_"})
+            directive = default.effective("ssl_protocols")
+            if not directive:
+                yield Finding(
+                    f"port {port}: no ssl_protocols on its default server (the Nginx default depends on the build), "
+                    f"for every name on the port: {', '.join(names)}",
+                    default.where,
+                )
+            elif set(directive[0].args) - _STRONG:
+                weak = " ".join(sorted(set(directive[0].args) - _STRONG))
+                yield Finding(
+                    f"port {port}: ssl_protocols of the default server ({default.where}) allows {weak}, for every "
+                    f"name on the port: {', '.join(names)}",
+                    directive[0].where,
+                )
 
 
 @GROUP.check(
@@ -68,101 +129,238 @@ def tls_protocols(d: Deployment) -> Iterator[Finding]:
     title="TLS 1.2 ciphers are ECDHE with AES-GCM or ChaCha20 (Mozilla intermediate), client order preferred",
     fix="use the Mozilla intermediate ssl_ciphers list and ssl_prefer_server_ciphers off",
     faults=[
-        Edit(S3, "ssl_ciphers ECDHE-ECDSA-AES128-GCM-SHA256:", "ssl_ciphers AES128-SHA:ECDHE-ECDSA-AES128-GCM-SHA256:"),
-        Edit(APP, "ssl_prefer_server_ciphers off;", "ssl_prefer_server_ciphers on;"),
+        fault(
+            Edit(
+                S3,
+                "ssl_ciphers ECDHE-ECDSA-AES128-GCM-SHA256:",
+                "ssl_ciphers AES128-SHA:ECDHE-ECDSA-AES128-GCM-SHA256:",
+            ),
+            expect="ssl_ciphers includes AES128-SHA",
+        ),
+        fault(
+            Edit(APP, "ssl_prefer_server_ciphers off;", "ssl_prefer_server_ciphers on;"),
+            expect="ssl_prefer_server_ciphers on",
+        ),
+        fault(Edit(S3, "    ssl_ciphers ECDHE-", "    # ssl_ciphers ECDHE-"), expect="no ssl_ciphers"),
+    ],
+    passes=[
+        passes(
+            Edit(
+                S3,
+                "ssl_ciphers ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:",
+                "ssl_ciphers ECDHE-RSA-AES128-GCM-SHA256:",
+            ),
+            why="a shorter list of good ciphers",
+        )
     ],
 )
 def tls_ciphers(d: Deployment) -> Iterator[Finding]:
     for s in _ssl_servers(d):
-        directive = s.first("ssl_ciphers")
-        if directive is None:
+        directive = s.effective("ssl_ciphers")
+        if not directive:
             yield Finding("no ssl_ciphers", s.where)
         else:
-            weak = [c for c in directive.args[0].split(":") if c and not _GOOD_CIPHER.match(c)]
+            weak = [c for c in directive[0].args[0].split(":") if c and not _GOOD_CIPHER.match(c)]
             if weak:
-                yield Finding(f"ssl_ciphers includes {':'.join(weak)}", directive.where)
-        prefer = s.first("ssl_prefer_server_ciphers")
-        if prefer is not None and prefer.args[:1] == ("on",):
-            yield Finding("ssl_prefer_server_ciphers on", prefer.where)
+                yield Finding(f"ssl_ciphers includes {':'.join(weak)}", directive[0].where)
+        prefer = s.effective("ssl_prefer_server_ciphers")
+        if prefer and prefer[0].args[:1] == ("on",):
+            yield Finding("ssl_prefer_server_ciphers on", prefer[0].where)
 
 
 @GROUP.check(
     "NGINX-HSTS",
-    title="TLS servers send Strict-Transport-Security max-age >= 63072000 with `always`",
-    fix='add_header Strict-Transport-Security "max-age=63072000" always;',
+    title="every answer of a TLS server carries Strict-Transport-Security max-age >= 63072000 with `always` "
+    "(nested locations and `if` blocks included)",
+    fix='add_header Strict-Transport-Security "max-age=63072000" always; — and repeat it in every location or if '
+    "block that has add_header of its own (one add_header there replaces all the inherited ones)",
     faults=[
-        Edit(
-            S3,
-            'add_header Strict-Transport-Security "max-age=63072000" always;',
-            'add_header Strict-Transport-Security "max-age=3600";',
+        fault(
+            Edit(
+                S3,
+                'add_header Strict-Transport-Security "max-age=63072000" always;',
+                'add_header Strict-Transport-Security "max-age=3600" always;',
+            ),
+            expect="has max-age below 63072000",
+        ),
+        fault(
+            Edit(
+                S3,
+                'add_header Strict-Transport-Security "max-age=63072000" always;',
+                'add_header Strict-Transport-Security "max-age=63072000";',
+            ),
+            expect="HSTS without `always`",
+        ),
+        fault(
+            Edit(S3, '    add_header Strict-Transport-Security "max-age=63072000" always;\n', ""),
+            expect="no Strict-Transport-Security header",
+        ),
+        fault(
+            Edit(
+                APP,
+                _APP_LOCATION,
+                _APP_LOCATION + "        location /api/ {\n            add_header X-Frame-Options DENY;\n"
+                "            proxy_pass http://127.0.0.1:23210;\n        }\n",
+            ),
+            expect="location /api/ has its own add_header (nginx/app.conf:36), which drops HSTS",
+        ),
+        fault(
+            Edit(
+                APP,
+                _APP_LOCATION,
+                _APP_LOCATION + "        if ($http_x_debug) {\n            add_header X-Debug on;\n        }\n",
+            ),
+            expect="if ($http_x_debug) in location / has its own add_header",
+        ),
+    ],
+    passes=[
+        passes(
+            Edit(
+                APP,
+                _APP_LOCATION,
+                _APP_LOCATION + "        location /api/ {\n            add_header X-Frame-Options DENY;\n"
+                '            add_header Strict-Transport-Security "max-age=63072000" always;\n'
+                "            proxy_pass http://127.0.0.1:23210;\n        }\n",
+            ),
+            why="a nested location that repeats HSTS beside its own header",
         )
     ],
 )
 def hsts(d: Deployment) -> Iterator[Finding]:
     for s in _ssl_servers(d):
-        headers = [h for h in s.get("add_header") if h.args and h.args[0].lower() == "strict-transport-security"]
-        if not headers:
-            yield Finding("no Strict-Transport-Security header", s.where)
-            continue
-        h = headers[0]
-        match = re.search(r"max-age=(\d+)", h.args[1] if len(h.args) > 1 else "")
-        if not match or int(match.group(1)) < 63072000:
-            yield Finding(f"HSTS {h.args[1:2]} has max-age below 63072000", h.where)
-        if "always" not in h.args[2:]:
-            yield Finding("HSTS without `always` (missing on error answers)", h.where)
-        for loc in s.locations:
-            if loc.get("add_header") and not any(
-                a.args and a.args[0].lower() == "strict-transport-security" for a in loc.get("add_header")
-            ):
-                yield Finding(
-                    f"location {loc.match} has its own add_header, which drops HSTS", loc.get("add_header")[0].where
-                )
+        judged: set[str] = set()
+        server_headers = s.response_headers()
+        for block in [s, *s.contexts()]:
+            headers = block.response_headers()
+            found = [h for h in headers if h.args and h.args[0].lower() == "strict-transport-security"]
+            if not found:
+                if block is s:
+                    yield Finding("no Strict-Transport-Security header", s.where)
+                elif headers and headers != server_headers:
+                    yield Finding(
+                        f"{_label(block)} has its own add_header ({headers[0].where}), which drops HSTS",
+                        headers[0].where,
+                    )
+                continue
+            h = found[0]
+            if h.where in judged:
+                continue
+            judged.add(h.where)
+            match = re.search(r"max-age=(\d+)", h.args[1] if len(h.args) > 1 else "")
+            if not match or int(match.group(1)) < 63072000:
+                yield Finding(f"HSTS {h.args[1:2]} has max-age below 63072000", h.where)
+            if "always" not in h.args[2:]:
+                yield Finding("HSTS without `always` (missing on error answers)", h.where)
 
 
 @GROUP.check(
     "NGINX-HTTP-REDIRECT",
-    title="every public name answers plain http with a 301 to https",
+    title="every public name answers plain http with a 301 to https (from the port-80 server Nginx picks for it)",
     fix="add a `listen 80` server for the name with `return 301 https://$host$request_uri;`",
     faults=[
-        Edit(APP, "return 301 https://$host$request_uri;", "return 302 https://$host$request_uri;"),
-        Edit(
-            S3, "    return 301 https://$host$request_uri;\n", "    location / { proxy_pass http://127.0.0.1:29000; }\n"
+        fault(
+            Edit(APP, "return 301 https://$host$request_uri;", "return 302 https://$host$request_uri;"),
+            expect="lobe.example.com on port 80 is answered by nginx/app.conf:2, which does not 301",
         ),
+        fault(
+            Edit(
+                S3,
+                "    return 301 https://$host$request_uri;\n",
+                "    location / { proxy_pass http://127.0.0.1:29000; }\n",
+            ),
+            expect="s3.example.com on port 80 is answered by nginx/s3.conf:4",
+        ),
+        fault(
+            Edit(APP, "    listen 80;\n    listen [::]:80;\n", "    listen 8080;\n    listen [::]:8080;\n"),
+            Edit(AUTH, "    listen 80;\n    listen [::]:80;\n", "    listen 8080;\n    listen [::]:8080;\n"),
+            Edit(S3, "    listen 80;\n    listen [::]:80;\n", "    listen 8080;\n    listen [::]:8080;\n"),
+            expect="nothing answers plain http on port 80",
+        ),
+    ],
+    passes=[
+        passes(
+            Edit(
+                S3,
+                "server {\n    listen 80;\n    listen [::]:80;\n    server_name s3.example.com;\n",
+                "server {\n    listen 8081;\n    server_name s3-old.example.com;\n",
+            ),
+            why="no port-80 server of its own: the default server of port 80 (the app's redirect) answers it",
+        )
     ],
 )
 def http_redirect(d: Deployment) -> Iterator[Finding]:
-    names = {n for s in _ssl_servers(d) for n in s.names}
+    names = {
+        n for s in _ssl_servers(d) for n in s.names if n not in ("_", "") and not n.startswith("~") and "*" not in n
+    }
     for name in sorted(names):
-        plain = [s for s in d.nginx.servers_for(name) if not s.ssl]
+        plain = [s for s in d.nginx.servers_for(name, 80) if not s.ssl]
         if not plain:
-            yield Finding(f"{name} has no port-80 server", d.nginx.servers_for(name)[0].where)
+            yield Finding(f"{name}: nothing answers plain http on port 80", d.nginx.servers_for(name)[0].where)
             continue
         for s in plain:
             ret = s.first("return")
             if ret is None or ret.args[0] != "301" or not ret.args[1:2] or not ret.args[1].startswith("https://"):
-                yield Finding(f"{name} on port 80 does not 301 to https", (ret or s).where)
+                yield Finding(
+                    f"{name} on port 80 is answered by {s.where}, which does not 301 to https", (ret or s).where
+                )
 
 
 @GROUP.check(
     "NGINX-FORWARDED",
-    title="every proxied location forwards Host, X-Forwarded-For and X-Forwarded-Proto",
+    title="every proxied location (nested ones included) forwards Host, X-Forwarded-For and X-Forwarded-Proto",
     fix="proxy_set_header Host $host (or $http_host), X-Forwarded-For $proxy_add_x_forwarded_for, "
-    "X-Forwarded-Proto $scheme; without the proto, Logto's discovery turns http:// and sign-in fails",
+    "X-Forwarded-Proto $scheme — in every location that has a proxy_set_header of its own (it replaces the "
+    "inherited ones); without the proto, Logto's discovery turns http:// and sign-in fails",
     faults=[
         # Logto core's location (the console's has its own): the header line after its X-Forwarded-For.
-        Edit(
-            AUTH,
-            "proxy_pass http://127.0.0.1:23001;\n        proxy_http_version 1.1;\n"
-            "        proxy_set_header Host $host;\n"
-            "        proxy_set_header X-Real-IP $remote_addr;\n"
-            "        proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;\n"
-            "        proxy_set_header X-Forwarded-Proto $scheme;\n",
-            "proxy_pass http://127.0.0.1:23001;\n        proxy_http_version 1.1;\n"
-            "        proxy_set_header Host $host;\n"
-            "        proxy_set_header X-Real-IP $remote_addr;\n"
-            "        proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;\n",
+        fault(
+            Edit(
+                AUTH,
+                "proxy_pass http://127.0.0.1:23001;\n        proxy_http_version 1.1;\n"
+                "        proxy_set_header Host $host;\n"
+                "        proxy_set_header X-Real-IP $remote_addr;\n"
+                "        proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;\n"
+                "        proxy_set_header X-Forwarded-Proto $scheme;\n",
+                "proxy_pass http://127.0.0.1:23001;\n        proxy_http_version 1.1;\n"
+                "        proxy_set_header Host $host;\n"
+                "        proxy_set_header X-Real-IP $remote_addr;\n"
+                "        proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;\n",
+            ),
+            expect="auth.example.com location /: X-Forwarded-Proto not set",
         ),
-        Edit(APP, "        proxy_set_header Host $host;\n", ""),
+        fault(
+            Edit(APP, "        proxy_set_header Host $host;\n", ""), expect="lobe.example.com location /: Host not set"
+        ),
+        fault(
+            Edit(
+                APP,
+                _APP_LOCATION,
+                _APP_LOCATION + "        location /api/ {\n            proxy_pass http://127.0.0.1:23210;\n"
+                "            proxy_set_header X-Request-Start $msec;\n        }\n",
+            ),
+            expect="lobe.example.com location /api/: Host not set",
+        ),
+    ],
+    passes=[
+        passes(
+            Edit(
+                S3,
+                "        proxy_set_header Host $http_host;\n        proxy_set_header X-Real-IP $remote_addr;\n"
+                "        proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;\n"
+                "        proxy_set_header X-Forwarded-Proto $scheme;\n"
+                "        proxy_set_header X-Forwarded-Host $http_host;\n",
+                "",
+            ),
+            Edit(S3, '        proxy_set_header Connection "";\n', ""),
+            Edit(
+                S3,
+                "    proxy_request_buffering off;\n",
+                "    proxy_request_buffering off;\n    proxy_set_header Host $http_host;\n"
+                "    proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;\n"
+                "    proxy_set_header X-Forwarded-Proto $scheme;\n",
+            ),
+            why="headers set at server level, inherited by a location that sets none",
+        )
     ],
 )
 def forwarded(d: Deployment) -> Iterator[Finding]:
@@ -173,12 +371,11 @@ def forwarded(d: Deployment) -> Iterator[Finding]:
                 ("X-Forwarded-For", ("$proxy_add_x_forwarded_for",)),
                 ("X-Forwarded-Proto", ("$scheme", "https")),
             ):
-                value = s.header(loc, header)
+                value = loc.header(header)
                 if value not in allowed:
                     shown = "not set" if value is None else f"set to {value}"
                     yield Finding(
-                        f"{s.names[0] if s.names else '?'} location {loc.match}: {header} {shown}",
-                        f"{s.file}:{loc.line}",
+                        f"{s.names[0] if s.names else '?'} {_label(loc)}: {header} {shown}", f"{loc.file}:{loc.line}"
                     )
 
 
@@ -187,54 +384,109 @@ def forwarded(d: Deployment) -> Iterator[Finding]:
     title="vhosts on a non-default port keep the port in Host ($http_host)",
     fix="proxy_set_header Host $http_host; ($host drops the port: Logto stops matching ADMIN_ENDPOINT and the "
     "console loops to /unknown-session)",
-    faults=[Edit(AUTH, "        proxy_set_header Host $http_host;\n", "        proxy_set_header Host $host;\n")],
+    faults=[
+        fault(
+            Edit(AUTH, "        proxy_set_header Host $http_host;\n", "        proxy_set_header Host $host;\n"),
+            expect="port [8443] location /: Host is $host",
+        )
+    ],
+    passes=[
+        passes(
+            Edit(
+                AUTH,
+                "        proxy_set_header Host $http_host;\n",
+                "        proxy_set_header Host $http_host;\n        proxy_set_header X-Forwarded-Port 8443;\n",
+            ),
+            why="more headers beside Host",
+        )
+    ],
 )
 def host_port(d: Deployment) -> Iterator[Finding]:
     for s in _ssl_servers(d):
         if s.ports <= {443}:
             continue
         for loc in s.proxy_locations():
-            if s.header(loc, "Host") != "$http_host":
+            if loc.header("Host") != "$http_host":
                 yield Finding(
-                    f"port {sorted(s.ports)} location {loc.match}: Host is {s.header(loc, 'Host')}",
-                    f"{s.file}:{loc.line}",
+                    f"port {sorted(s.ports)} {_label(loc)}: Host is {loc.header('Host')}", f"{loc.file}:{loc.line}"
                 )
 
 
 @GROUP.check(
     "NGINX-APP-STREAMING",
-    title="the app vhost streams: proxy_buffering off, X-Accel-Buffering honoured, long read timeout",
-    fix="proxy_buffering off; proxy_read_timeout 600s; and never `proxy_ignore_headers X-Accel-Buffering`",
+    title="the app vhost streams in every proxied location: proxy_buffering off, X-Accel-Buffering honoured, "
+    "long read timeout",
+    fix="proxy_buffering off; proxy_read_timeout 600s; and never `proxy_ignore_headers X-Accel-Buffering` — in "
+    "the app's server and every location under it",
     faults=[
-        Edit(
-            APP, "    proxy_buffering off;\n", "    proxy_buffering on;\n    proxy_ignore_headers X-Accel-Buffering;\n"
+        fault(
+            Edit(
+                APP,
+                "    proxy_buffering off;\n",
+                "    proxy_buffering on;\n    proxy_ignore_headers X-Accel-Buffering;\n",
+            ),
+            expect="proxy_buffering on and X-Accel-Buffering ignored",
         ),
-        Edit(APP, "proxy_read_timeout 600s;", "proxy_read_timeout 30s;"),
+        fault(Edit(APP, "proxy_read_timeout 600s;", "proxy_read_timeout 30s;"), expect="proxy_read_timeout 30s"),
+        fault(
+            Edit(APP, "    proxy_buffering off;\n", "    proxy_buffering on;\n"),
+            expect="proxy_buffering is not off",
+        ),
+        fault(
+            Edit(
+                APP,
+                "    proxy_buffering off;\n",
+                "    proxy_buffering off;\n    proxy_ignore_headers X-Accel-Buffering;\n",
+            ),
+            expect="proxy_ignore_headers X-Accel-Buffering",
+        ),
+        fault(
+            Edit(
+                APP,
+                _APP_LOCATION,
+                _APP_LOCATION + "        location /webapi/ {\n            proxy_pass http://127.0.0.1:23210;\n"
+                "            proxy_buffering on;\n        }\n",
+            ),
+            expect="proxy_buffering is not off for the chat stream (location /webapi/)",
+        ),
+    ],
+    passes=[
+        passes(
+            Edit(APP, "    proxy_buffering off;\n", ""),
+            Edit(
+                APP,
+                "        proxy_http_version 1.1;\n",
+                "        proxy_http_version 1.1;\n        proxy_buffering off;\n",
+            ),
+            why="proxy_buffering off set in the location instead of the server",
+        )
     ],
 )
 def app_streaming(d: Deployment) -> Iterator[Finding]:
-    for s in _vhost(d, "APP_URL"):
+    for s in _vhost(d, d.lobe, "APP_URL"):
         for loc in s.proxy_locations():
-            buffering = s.effective(loc, "proxy_buffering")
-            ignore = [i for i in s.effective(loc, "proxy_ignore_headers") if "X-Accel-Buffering" in i.args]
-            where = f"{s.file}:{loc.line}"
+            buffering = loc.effective("proxy_buffering")
+            ignore = [i for i in loc.effective("proxy_ignore_headers") if "X-Accel-Buffering" in i.args]
+            where = f"{loc.file}:{loc.line}"
             if not buffering or buffering[0].args[:1] != ("off",):
                 if ignore:
                     yield Finding(
-                        "proxy_buffering on and X-Accel-Buffering ignored: chat answers arrive in one block",
+                        "proxy_buffering on and X-Accel-Buffering ignored: chat answers arrive in one block "
+                        f"({_label(loc)})",
                         ignore[0].where,
                     )
                 else:
                     yield Finding(
-                        "proxy_buffering is not off for the chat stream", buffering[0].where if buffering else where
+                        f"proxy_buffering is not off for the chat stream ({_label(loc)})",
+                        buffering[0].where if buffering else where,
                     )
             elif ignore:
-                yield Finding("proxy_ignore_headers X-Accel-Buffering", ignore[0].where)
-            timeout = s.effective(loc, "proxy_read_timeout")
+                yield Finding(f"proxy_ignore_headers X-Accel-Buffering ({_label(loc)})", ignore[0].where)
+            timeout = loc.effective("proxy_read_timeout")
             if not timeout or _seconds(timeout[0].args[0]) < 300:
                 yield Finding(
                     f"proxy_read_timeout {timeout[0].args[0] if timeout else '60s (default)'} < 300s: slow "
-                    "model answers are cut",
+                    f"model answers are cut ({_label(loc)})",
                     timeout[0].where if timeout else where,
                 )
 
@@ -244,15 +496,26 @@ def app_streaming(d: Deployment) -> Iterator[Finding]:
     title="the app vhost accepts uploads (client_max_body_size >= 50m) and the S3 vhost any size (0)",
     fix="client_max_body_size 100m; on the app vhost and 0 on the S3 vhost (the default 1m answers 413)",
     faults=[
-        Edit(APP, "    client_max_body_size 100m;\n", ""),
-        Edit(S3, "client_max_body_size 0;", "client_max_body_size 10m;"),
+        fault(Edit(APP, "    client_max_body_size 100m;\n", ""), expect="APP_URL vhost client_max_body_size 1m"),
+        fault(
+            Edit(S3, "client_max_body_size 0;", "client_max_body_size 10m;"),
+            expect="S3_ENDPOINT vhost client_max_body_size 10m",
+        ),
+    ],
+    passes=[
+        passes(Edit(APP, "client_max_body_size 100m;", "client_max_body_size 0;"), why="no limit on the app either"),
+        passes(
+            Edit(APP, "    client_max_body_size 100m;\n", ""),
+            AddFile("nginx/00-body.conf", "client_max_body_size 200m;\n"),
+            why="set at http level",
+        ),
     ],
 )
 def body_size(d: Deployment) -> Iterator[Finding]:
     for key, minimum in (("APP_URL", 50 * 1024**2), ("S3_ENDPOINT", 0)):
-        for s in _vhost(d, key):
+        for s in _vhost(d, d.lobe, key):
             for loc in s.proxy_locations():
-                size = s.effective(loc, "client_max_body_size")
+                size = loc.effective("client_max_body_size")
                 value = _size_bytes(size[0].args[0]) if size else 1024**2
                 if (minimum == 0 and value != 0) or (minimum and 0 < value < minimum):
                     shown = size[0].args[0] if size else "1m (default)"
@@ -265,27 +528,47 @@ def body_size(d: Deployment) -> Iterator[Finding]:
     fix="in the S3 vhost: proxy_set_header Host $http_host; proxy_buffering off; proxy_request_buffering off; "
     "ignore_invalid_headers off; no rewrite — SigV4 signs the host and path",
     faults=[
-        Edit(S3, "        proxy_set_header Host $http_host;\n", "        proxy_set_header Host minio:9000;\n"),
-        Edit(S3, "    proxy_request_buffering off;\n", ""),
-        Edit(S3, "    location / {\n", "    location / {\n        rewrite ^/s3/(.*)$ /$1 break;\n"),
+        fault(
+            Edit(S3, "        proxy_set_header Host $http_host;\n", "        proxy_set_header Host minio:9000;\n"),
+            expect="Host is minio:9000, not $http_host",
+        ),
+        fault(Edit(S3, "    proxy_request_buffering off;\n", ""), expect="proxy_request_buffering is not off"),
+        fault(
+            Edit(S3, "    location / {\n", "    location / {\n        rewrite ^/s3/(.*)$ /$1 break;\n"),
+            expect="a rewrite changes the signed path",
+        ),
+        fault(Edit(S3, "    ignore_invalid_headers off;\n", ""), expect="ignore_invalid_headers is not off"),
+    ],
+    passes=[
+        passes(
+            Edit(S3, "    proxy_buffering off;\n    proxy_request_buffering off;\n", ""),
+            Edit(
+                S3,
+                "        proxy_connect_timeout 300s;\n",
+                "        proxy_connect_timeout 300s;\n        proxy_buffering off;\n"
+                "        proxy_request_buffering off;\n",
+            ),
+            why="buffering switched off in the location",
+        )
     ],
 )
 def s3_proxy(d: Deployment) -> Iterator[Finding]:
-    for s in _vhost(d, "S3_ENDPOINT"):
-        if s.first("ignore_invalid_headers") is None or s.first("ignore_invalid_headers").args[:1] != ("off",):
+    for s in _vhost(d, d.lobe, "S3_ENDPOINT"):
+        invalid = s.effective("ignore_invalid_headers")
+        if not invalid or invalid[0].args[:1] != ("off",):
             yield Finding("ignore_invalid_headers is not off", s.where)
         for loc in s.proxy_locations():
-            where = f"{s.file}:{loc.line}"
-            if s.header(loc, "Host") != "$http_host":
+            where = f"{loc.file}:{loc.line}"
+            if loc.header("Host") != "$http_host":
                 yield Finding(
-                    f"Host is {s.header(loc, 'Host')}, not $http_host: presigned URLs fail with SignatureDoesNotMatch",
+                    f"Host is {loc.header('Host')}, not $http_host: presigned URLs fail with SignatureDoesNotMatch",
                     where,
                 )
             for name in ("proxy_buffering", "proxy_request_buffering"):
-                value = s.effective(loc, name)
+                value = loc.effective(name)
                 if not value or value[0].args[:1] != ("off",):
-                    yield Finding(f"{name} is not off", value[0].where if value else where)
-            for rw in loc.get("rewrite") + s.get("rewrite"):
+                    yield Finding(f"{name} is not off ({_label(loc)})", value[0].where if value else where)
+            for rw in (r for block in loc.chain() for r in block.get("rewrite")):
                 yield Finding("a rewrite changes the signed path", rw.where)
 
 
@@ -294,52 +577,98 @@ def s3_proxy(d: Deployment) -> Iterator[Finding]:
     title="the app vhost passes Authorization through (NextAuth's adapter calls APP_URL with a bearer token)",
     fix='remove `proxy_set_header Authorization ""` (or any rewrite of Authorization) from the app vhost',
     faults=[
-        Edit(
-            APP,
-            "        proxy_http_version 1.1;\n",
-            '        proxy_http_version 1.1;\n        proxy_set_header Authorization "";\n',
+        fault(
+            Edit(
+                APP,
+                "        proxy_http_version 1.1;\n",
+                '        proxy_http_version 1.1;\n        proxy_set_header Authorization "";\n',
+            ),
+            expect="location / sets Authorization to ''",
+        )
+    ],
+    passes=[
+        passes(
+            Edit(
+                APP,
+                "        proxy_http_version 1.1;\n",
+                "        proxy_http_version 1.1;\n        proxy_set_header Authorization $http_authorization;\n",
+            ),
+            why="Authorization passed on explicitly",
         )
     ],
 )
 def authorization(d: Deployment) -> Iterator[Finding]:
-    for s in _vhost(d, "APP_URL"):
+    for s in _vhost(d, d.lobe, "APP_URL"):
         for loc in s.proxy_locations():
-            value = s.header(loc, "Authorization")
+            value = loc.header("Authorization")
             if value is not None and value != "$http_authorization":
-                yield Finding(f"location {loc.match} sets Authorization to {value!r}", f"{s.file}:{loc.line}")
+                yield Finding(f"{_label(loc)} sets Authorization to {value!r}", f"{loc.file}:{loc.line}")
 
 
 @GROUP.check(
     "NGINX-ADMIN-ROUTE",
-    title="/admin on the auth name leads to the Logto console at LOGTO_ADMIN_ENDPOINT",
+    title="/admin on the auth name leads to the Logto console at ADMIN_ENDPOINT",
     fix="location = /admin { return 301 <LOGTO_ADMIN_ENDPOINT>/console; } on the auth vhost",
-    faults=[Edit(AUTH, "    location = /admin {\n        return 301", "    location = /nothing {\n        return 301")],
+    faults=[
+        fault(
+            Edit(AUTH, "    location = /admin {\n        return 301", "    location = /nothing {\n        return 301"),
+            expect="/admin is not redirected on the auth vhost",
+        ),
+        fault(
+            Edit(
+                AUTH,
+                "return 301 https://auth.example.com:8443/console;",
+                "return 301 https://auth.example.com/console;",
+            ),
+            expect="/admin leads to https://auth.example.com/console",
+        ),
+    ],
+    passes=[
+        passes(
+            Edit(AUTH, "    location = /admin {\n", "    location ^~ /admin {\n"),
+            why="a prefix location instead of an exact one",
+        )
+    ],
 )
 def admin_route(d: Deployment) -> Iterator[Finding]:
-    admin = d.env.get("LOGTO_ADMIN_ENDPOINT")
-    servers = _vhost(d, "LOGTO_ENDPOINT")
+    admin = d.auth_env("ADMIN_ENDPOINT")
+    servers = _vhost(d, d.logto, "ENDPOINT")
     if not servers or not admin:
         return
     for s in servers:
-        targets = [
-            loc.get("return")[0]
-            for loc in s.locations
-            if loc.match in ("= /admin", "/admin", "^~ /admin") and loc.get("return")
-        ]
-        if not targets:
-            yield Finding("no /admin location on the auth vhost", s.where)
-        elif not targets[0].args[-1].startswith(admin.rstrip("/") + "/console"):
-            yield Finding(f"/admin leads to {targets[0].args[-1]}, not {admin}/console", targets[0].where)
+        block = s.location_for("/admin")
+        ret = block.first("return") if block is not s else None
+        if ret is None or len(ret.args) < 2:
+            yield Finding("/admin is not redirected on the auth vhost", s.where)
+        elif not ret.args[-1].startswith(admin.rstrip("/") + "/console"):
+            yield Finding(f"/admin leads to {ret.args[-1]}, not {admin}/console", ret.where)
 
 
 @GROUP.check(
     "NGINX-CERTIFICATE",
     title="every TLS server names a certificate and its key",
     fix="ssl_certificate and ssl_certificate_key for the server's name (Let's Encrypt: /etc/letsencrypt/live/NAME/)",
-    faults=[Edit(APP, "    ssl_certificate_key /etc/letsencrypt/live/lobe.example.com/privkey.pem;\n", "")],
+    faults=[
+        fault(
+            Edit(APP, "    ssl_certificate_key /etc/letsencrypt/live/lobe.example.com/privkey.pem;\n", ""),
+            expect="lobe.example.com: no ssl_certificate_key",
+        )
+    ],
+    passes=[
+        passes(
+            Edit(S3, "    ssl_certificate /etc/letsencrypt/live/s3.example.com/fullchain.pem;\n", ""),
+            Edit(S3, "    ssl_certificate_key /etc/letsencrypt/live/s3.example.com/privkey.pem;\n", ""),
+            AddFile(
+                "nginx/00-cert.conf",
+                "ssl_certificate /etc/letsencrypt/live/example.com/fullchain.pem;\n"
+                "ssl_certificate_key /etc/letsencrypt/live/example.com/privkey.pem;\n",
+            ),
+            why="one certificate set at http level",
+        )
+    ],
 )
 def certificate(d: Deployment) -> Iterator[Finding]:
     for s in _ssl_servers(d):
         for name in ("ssl_certificate", "ssl_certificate_key"):
-            if s.first(name) is None:
+            if not s.effective(name):
                 yield Finding(f"{s.names[0] if s.names else '?'}: no {name}", s.where)

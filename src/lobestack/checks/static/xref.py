@@ -1,60 +1,92 @@
-"""Cross-file consistency: the env URLs, the Compose services and the Nginx vhosts must describe one stack."""
+"""Cross-file consistency: the URLs the containers get, the Compose services and the Nginx vhosts must describe one
+stack. Every check judges what the containers really get (their effective environment), not the `.env` lines that
+are supposed to feed it, and the server Nginx really picks for each public name and port."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from lobestack.checks.faults import Edit, SetEnv
+from lobestack.checks.faults import AddFile, Edit, SetEnv, fault, passes
 from lobestack.checks.registry import Finding, Group
 from lobestack.deployment import Deployment
-from lobestack.deployment.model import Origin
-from lobestack.deployment.nginx import upstream
 
 GROUP = Group("XREF", layer="static", title="Cross-file consistency")
 
 COMPOSE = "docker-compose.yml"
-# Which container port each public URL must reach, by the env key that names the URL.
+# Which container port each public URL must reach: (service role, variable of that role's container) -> port.
 ROUTES = {
-    "APP_URL": ("lobe", 3210),
-    "LOGTO_ENDPOINT": ("logto", 3001),
-    "LOGTO_ADMIN_ENDPOINT": ("logto", 3002),
-    "S3_ENDPOINT": ("minio", 9000),
+    ("lobe", "APP_URL"): ("lobe", 3210),
+    ("logto", "ENDPOINT"): ("logto", 3001),
+    ("logto", "ADMIN_ENDPOINT"): ("logto", 3002),
+    ("lobe", "S3_ENDPOINT"): ("minio", 9000),
 }
+_ISSUER_LINE = "AUTH_LOGTO_ISSUER: ${AUTH_LOGTO_ISSUER:?set AUTH_LOGTO_ISSUER in .env}"
+_OLD_APP_SERVER = (
+    "server {\n    listen 443 ssl;\n    listen [::]:443 ssl;\n    server_name lobe.example.com;\n"
+    "    ssl_certificate /etc/letsencrypt/live/lobe.example.com/fullchain.pem;\n"
+    "    ssl_certificate_key /etc/letsencrypt/live/lobe.example.com/privkey.pem;\n"
+    "    location / {\n        proxy_pass http://127.0.0.1:3000;\n    }\n}\n"
+)
 
 
 @GROUP.check(
     "XREF-ISSUER",
-    title="AUTH_LOGTO_ISSUER is exactly LOGTO_ENDPOINT + /oidc",
-    fix="set AUTH_LOGTO_ISSUER=<LOGTO_ENDPOINT>/oidc; Auth.js compares it with discovery's issuer string "
-    "(a trailing slash already fails)",
+    title="LobeChat's AUTH_LOGTO_ISSUER is exactly Logto's ENDPOINT + /oidc",
+    fix="set AUTH_LOGTO_ISSUER=<LOGTO_ENDPOINT>/oidc (and keep docker-compose.yml passing it through unchanged); "
+    "Auth.js compares it with discovery's issuer string (a trailing slash already fails)",
     faults=[
-        SetEnv({"AUTH_LOGTO_ISSUER": "https://auth.example.com"}),
-        SetEnv({"AUTH_LOGTO_ISSUER": "https://login.example.com/oidc"}),
+        fault(SetEnv({"AUTH_LOGTO_ISSUER": "https://auth.example.com"}), expect="AUTH_LOGTO_ISSUER 'https://auth"),
+        fault(SetEnv({"AUTH_LOGTO_ISSUER": "https://login.example.com/oidc"}), expect="'https://login.example.com"),
+        # .env is right; the compose file feeds the container another key.
+        fault(
+            Edit(COMPOSE, _ISSUER_LINE, "AUTH_LOGTO_ISSUER: ${LOGTO_ENDPOINT}"),
+            expect="AUTH_LOGTO_ISSUER 'https://auth.example.com' (from .env LOGTO_ENDPOINT) != Logto's ENDPOINT",
+        ),
+    ],
+    passes=[
+        passes(
+            Edit(COMPOSE, _ISSUER_LINE, "AUTH_LOGTO_ISSUER: ${LOGTO_ENDPOINT}/oidc"),
+            why="the issuer built from LOGTO_ENDPOINT in the compose file",
+        )
     ],
 )
 def issuer(d: Deployment) -> Iterator[Finding]:
-    endpoint, issuer_url = d.env.get("LOGTO_ENDPOINT"), d.env.get("AUTH_LOGTO_ISSUER")
+    endpoint, issuer_url = d.auth_env("ENDPOINT"), d.app_env("AUTH_LOGTO_ISSUER")
     if endpoint and issuer_url and issuer_url != endpoint + "/oidc":
         yield Finding(
-            f"AUTH_LOGTO_ISSUER {issuer_url!r} != LOGTO_ENDPOINT + '/oidc' {endpoint + '/oidc'!r}",
-            d.env.where("AUTH_LOGTO_ISSUER"),
+            f"AUTH_LOGTO_ISSUER {issuer_url!r}{d.source_of(d.lobe, 'AUTH_LOGTO_ISSUER')} != Logto's ENDPOINT + "
+            f"'/oidc' {endpoint + '/oidc'!r}",
+            d.where_var(d.lobe, "AUTH_LOGTO_ISSUER"),
         )
 
 
 @GROUP.check(
     "XREF-NEXTAUTH-URL",
-    title="NEXTAUTH_URL is APP_URL's origin + /api/auth",
+    title="LobeChat's NEXTAUTH_URL is its APP_URL's origin + /api/auth",
     fix="set NEXTAUTH_URL=<APP_URL>/api/auth; otherwise sign-in redirects to 0.0.0.0 or an internal host",
     faults=[
-        SetEnv({"NEXTAUTH_URL": "http://0.0.0.0:3210/api/auth"}),
-        SetEnv({"NEXTAUTH_URL": "https://lobe.example.com"}),
+        fault(SetEnv({"NEXTAUTH_URL": "http://0.0.0.0:3210/api/auth"}), expect="NEXTAUTH_URL 'http://0.0.0.0:3210"),
+        fault(
+            SetEnv({"NEXTAUTH_URL": "https://lobe.example.com"}), expect="NEXTAUTH_URL 'https://lobe.example.com' !="
+        ),
+    ],
+    passes=[
+        passes(
+            Edit(
+                COMPOSE, "NEXTAUTH_URL: ${NEXTAUTH_URL:?set NEXTAUTH_URL in .env}", "NEXTAUTH_URL: ${APP_URL}/api/auth"
+            ),
+            why="built from APP_URL in the compose file",
+        )
     ],
 )
 def nextauth_url(d: Deployment) -> Iterator[Finding]:
-    app = d.origin("APP_URL")
-    value = d.env.get("NEXTAUTH_URL")
+    app = d.origin_of(d.lobe, "APP_URL")
+    value = d.app_env("NEXTAUTH_URL")
     if app and value and value != f"{app}/api/auth":
-        yield Finding(f"NEXTAUTH_URL {value!r} != {str(app) + '/api/auth'!r}", d.env.where("NEXTAUTH_URL"))
+        yield Finding(
+            f"NEXTAUTH_URL {value!r}{d.source_of(d.lobe, 'NEXTAUTH_URL')} != {str(app) + '/api/auth'!r}",
+            d.where_var(d.lobe, "NEXTAUTH_URL"),
+        )
 
 
 @GROUP.check(
@@ -63,66 +95,100 @@ def nextauth_url(d: Deployment) -> Iterator[Finding]:
     fix="give the console its own origin (lobestack: https://<auth name>:8443); on one origin the admin tenant "
     "shadows the default one: invalid_client at sign-in, 401 in the console",
     faults=[
-        SetEnv({"LOGTO_ADMIN_ENDPOINT": "https://auth.example.com"}),
-        SetEnv({"LOGTO_ADMIN_ENDPOINT": "https://auth.example.com/console"}),
-        SetEnv({"LOGTO_ADMIN_ENDPOINT": "http://auth.example.com:8443"}),
+        fault(SetEnv({"LOGTO_ADMIN_ENDPOINT": "https://auth.example.com"}), expect="are both https://auth.example.com"),
+        fault(SetEnv({"LOGTO_ADMIN_ENDPOINT": "https://auth.example.com/console"}), expect="are both"),
+        fault(
+            SetEnv({"LOGTO_ADMIN_ENDPOINT": "http://auth.example.com:8443"}),
+            expect="the admin console is served over plain http",
+        ),
     ],
+    passes=[passes(SetEnv({"LOGTO_ADMIN_ENDPOINT": "https://admin.example.com"}), why="its own name on 443")],
 )
 def admin_origin(d: Deployment) -> Iterator[Finding]:
-    core, admin = d.origin("LOGTO_ENDPOINT"), d.origin("LOGTO_ADMIN_ENDPOINT")
+    core, admin = d.origin_of(d.logto, "ENDPOINT"), d.origin_of(d.logto, "ADMIN_ENDPOINT")
     if core is None or admin is None:
         return
     if core == admin:
-        yield Finding(f"LOGTO_ADMIN_ENDPOINT and LOGTO_ENDPOINT are both {core}", d.env.where("LOGTO_ADMIN_ENDPOINT"))
+        yield Finding(f"ADMIN_ENDPOINT and ENDPOINT are both {core}", d.where_var(d.logto, "ADMIN_ENDPOINT"))
     if admin.scheme != "https":
         yield Finding(
             "the admin console is served over plain http (its sign-in needs crypto.subtle)",
-            d.env.where("LOGTO_ADMIN_ENDPOINT"),
+            d.where_var(d.logto, "ADMIN_ENDPOINT"),
         )
 
 
 @GROUP.check(
     "XREF-SERVER-NAMES",
-    title="every public URL (app, issuer, admin, S3) has an Nginx TLS server for its host and port",
+    title="every public URL (app, issuer, admin, S3) reaches an Nginx TLS server that carries its name on its port",
     fix="render the site configs for the same names (lobestack init), or fix server_name / listen",
     faults=[
-        Edit("nginx/app.conf", "server_name lobe.example.com;", "server_name chat.example.com;", count=2),
-        Edit("nginx/auth.conf", "8443 ssl http2;", "9443 ssl http2;", count=2),
+        fault(
+            Edit("nginx/app.conf", "server_name lobe.example.com;", "server_name chat.example.com;", count=2),
+            expect="APP_URL https://lobe.example.com is served by no TLS server_name lobe.example.com",
+        ),
+        fault(
+            Edit("nginx/auth.conf", "8443 ssl http2;", "9443 ssl http2;", count=2),
+            expect="listening on 8443",
+        ),
+    ],
+    passes=[
+        passes(
+            Edit("nginx/s3.conf", "server_name s3.example.com;", "server_name *.example.com;", count=2),
+            why="a wildcard name",
+        )
     ],
 )
 def server_names(d: Deployment) -> Iterator[Finding]:
-    for key in ROUTES:
-        origin = d.origin(key)
+    for role, key in ROUTES:
+        service = getattr(d, role)
+        origin = d.origin_of(service, key)
         if origin is None:
             continue
-        servers = [s for s in d.nginx.servers_for(origin.host, origin.port) if s.ssl]
+        servers = [s for s in d.nginx.named_servers_for(origin.host, origin.port) if s.ssl]
         if not servers:
             yield Finding(
                 f"{key} {origin} is served by no TLS server_name {origin.host} listening on {origin.port}",
-                d.env.where(key),
+                d.where_var(service, key),
             )
 
 
 @GROUP.check(
     "XREF-UPSTREAMS",
-    title="each vhost proxies to the published host port of the service behind its URL",
+    title="the server Nginx picks for each public URL proxies to the published host port of the service behind it",
     fix="point proxy_pass at 127.0.0.1:<published port> of the right service (lobe 3210, logto 3001 core / "
-    "3002 admin, minio 9000)",
+    "3002 admin, minio 9000), and remove other servers that claim the same name first",
     faults=[
-        Edit("nginx/auth.conf", "proxy_pass http://127.0.0.1:23002;", "proxy_pass http://127.0.0.1:23001;"),
-        Edit(COMPOSE, '"127.0.0.1:23210:3210"', '"127.0.0.1:23211:3210"'),
+        fault(
+            Edit("nginx/auth.conf", "proxy_pass http://127.0.0.1:23002;", "proxy_pass http://127.0.0.1:23001;"),
+            expect="ADMIN_ENDPOINT https://auth.example.com:8443 location / proxies to 127.0.0.1:23001",
+        ),
+        fault(
+            Edit(COMPOSE, '"127.0.0.1:23210:3210"', '"127.0.0.1:23211:3210"'),
+            expect="published at 127.0.0.1:23211",
+        ),
+        # An older site file, first in name order, claims the app's name: Nginx uses it and ignores app.conf's.
+        fault(
+            AddFile("nginx/00-old.conf", _OLD_APP_SERVER),
+            expect="APP_URL https://lobe.example.com location / proxies to 127.0.0.1:3000",
+        ),
+    ],
+    passes=[
+        passes(
+            AddFile("nginx/zz-old.conf", _OLD_APP_SERVER),
+            why="a later file repeating the app's name (Nginx keeps the first server for a name)",
+        )
     ],
 )
 def upstreams(d: Deployment) -> Iterator[Finding]:
-    for key, (role, container_port) in ROUTES.items():
-        origin = d.origin(key)
-        service = getattr(d, role)
+    for (role, key), (target_role, container_port) in ROUTES.items():
+        origin = d.origin_of(getattr(d, role), key)
+        service = getattr(d, target_role)
         if origin is None or service is None:
             continue
         published = {p.host_port for p in service.ports if p.container_port == container_port}
         for s in (s for s in d.nginx.servers_for(origin.host, origin.port) if s.ssl):
             for loc in s.proxy_locations():
-                target = upstream(loc)
+                target = loc.upstream()
                 if target is None:
                     continue
                 host, port = target
@@ -135,29 +201,53 @@ def upstreams(d: Deployment) -> Iterator[Finding]:
                     yield Finding(
                         f"{key} {origin} location {loc.match} proxies to {host}:{port}; service "
                         f"{service.name}:{container_port} is published at {want}",
-                        f"{s.file}:{loc.line}",
+                        f"{loc.file}:{loc.line}",
                     )
 
 
 @GROUP.check(
     "XREF-CORS-ORIGIN",
-    title="MinIO's CORS origin is APP_URL's origin, scheme included",
+    title="MinIO's CORS origin is LobeChat's APP_URL origin, scheme included",
     fix="MINIO_API_CORS_ALLOW_ORIGIN: ${APP_URL} on the minio service (browsers upload from the app origin)",
     faults=[
-        Edit(
-            COMPOSE,
-            "MINIO_API_CORS_ALLOW_ORIGIN: ${APP_URL:?set APP_URL in .env}",
-            "MINIO_API_CORS_ALLOW_ORIGIN: ${APP_DOMAIN}",
+        fault(
+            Edit(
+                COMPOSE,
+                "MINIO_API_CORS_ALLOW_ORIGIN: ${APP_URL:?set APP_URL in .env}",
+                "MINIO_API_CORS_ALLOW_ORIGIN: ${APP_DOMAIN}",
+            ),
+            expect="MINIO_API_CORS_ALLOW_ORIGIN 'lobe.example.com' does not include 'https://lobe.example.com'",
         ),
-        Edit(COMPOSE, "      MINIO_API_CORS_ALLOW_ORIGIN: ${APP_URL:?set APP_URL in .env}\n", ""),
+        fault(
+            Edit(COMPOSE, "      MINIO_API_CORS_ALLOW_ORIGIN: ${APP_URL:?set APP_URL in .env}\n", ""),
+            expect="sets no MINIO_API_CORS_ALLOW_ORIGIN",
+        ),
+        fault(
+            Edit(
+                COMPOSE,
+                "MINIO_API_CORS_ALLOW_ORIGIN: ${APP_URL:?set APP_URL in .env}",
+                'MINIO_API_CORS_ALLOW_ORIGIN: "*"',
+            ),
+            expect="MINIO_API_CORS_ALLOW_ORIGIN is *",
+        ),
+    ],
+    passes=[
+        passes(
+            Edit(
+                COMPOSE,
+                "MINIO_API_CORS_ALLOW_ORIGIN: ${APP_URL:?set APP_URL in .env}",
+                "MINIO_API_CORS_ALLOW_ORIGIN: https://admin.example.com,${APP_URL}",
+            ),
+            why="a list that includes the app origin",
+        )
     ],
 )
 def cors_origin(d: Deployment) -> Iterator[Finding]:
     if d.minio is None:
         return
-    app = d.origin("APP_URL")
+    app = d.origin_of(d.lobe, "APP_URL")
     value = d.minio.environment.get("MINIO_API_CORS_ALLOW_ORIGIN")
-    where = d.compose.where(d.minio, "environment")
+    where = d.where_var(d.minio, "MINIO_API_CORS_ALLOW_ORIGIN")
     if value is None:
         yield Finding(f"service {d.minio.name} sets no MINIO_API_CORS_ALLOW_ORIGIN", where)
         return
@@ -170,32 +260,41 @@ def cors_origin(d: Deployment) -> Iterator[Finding]:
 
 @GROUP.check(
     "XREF-S3-PUBLIC",
-    title="S3_ENDPOINT and S3_PUBLIC_DOMAIN are served by the S3 vhost, distinct from the app",
+    title="LobeChat's S3_ENDPOINT and S3_PUBLIC_DOMAIN are served by a TLS vhost, not the app's, and agree when "
+    "files are public",
     fix="point S3_ENDPOINT and S3_PUBLIC_DOMAIN at https://<S3 name> (the browser uploads and reads there); an "
     "internal URL like http://minio:9000 is unreachable from the browser",
-    faults=[SetEnv({"S3_ENDPOINT": "http://minio:9000"}), SetEnv({"S3_PUBLIC_DOMAIN": "https://files.example.com"})],
+    faults=[
+        fault(SetEnv({"S3_ENDPOINT": "http://minio:9000"}), expect="S3_ENDPOINT http://minio:9000 has no TLS vhost"),
+        fault(
+            SetEnv({"S3_PUBLIC_DOMAIN": "https://files.example.com"}),
+            expect="differs from S3_ENDPOINT https://s3.example.com: public reads go to another host",
+        ),
+        fault(
+            SetEnv({"S3_ENDPOINT": "https://lobe.example.com", "S3_PUBLIC_DOMAIN": "https://lobe.example.com"}),
+            expect="S3_ENDPOINT is the app origin",
+        ),
+    ],
+    passes=[
+        passes(SetEnv({"S3_PUBLIC_DOMAIN": "https://s3.example.com:443"}), why="the same origin, its port written out")
+    ],
 )
 def s3_public(d: Deployment) -> Iterator[Finding]:
-    endpoint = d.origin("S3_ENDPOINT")
+    endpoint = d.origin_of(d.lobe, "S3_ENDPOINT")
+    app = d.origin_of(d.lobe, "APP_URL")
     for key in ("S3_ENDPOINT", "S3_PUBLIC_DOMAIN"):
-        origin = d.origin(key)
+        origin = d.origin_of(d.lobe, key)
         if origin is None:
             continue
-        if not [s for s in d.nginx.servers_for(origin.host, origin.port) if s.ssl]:
-            yield Finding(f"{key} {origin} has no TLS vhost: browsers cannot reach it", d.env.where(key))
-        if origin == d.origin("APP_URL"):
-            yield Finding(f"{key} is the app origin; S3 needs its own vhost", d.env.where(key))
-    public = d.origin("S3_PUBLIC_DOMAIN")
-    if (
-        endpoint
-        and public
-        and isinstance(public, Origin)
-        and public != endpoint
-        and d.env.get("S3_SET_ACL", "1") == "1"
-    ):
+        if not [s for s in d.nginx.named_servers_for(origin.host, origin.port) if s.ssl]:
+            yield Finding(f"{key} {origin} has no TLS vhost: browsers cannot reach it", d.where_var(d.lobe, key))
+        if origin == app:
+            yield Finding(f"{key} is the app origin; S3 needs its own vhost", d.where_var(d.lobe, key))
+    public = d.origin_of(d.lobe, "S3_PUBLIC_DOMAIN")
+    if endpoint and public and public != endpoint and (d.app_env("S3_SET_ACL") or "1") == "1":
         yield Finding(
             f"S3_PUBLIC_DOMAIN {public} differs from S3_ENDPOINT {endpoint}: public reads go to another host",
-            d.env.where("S3_PUBLIC_DOMAIN"),
+            d.where_var(d.lobe, "S3_PUBLIC_DOMAIN"),
         )
 
 
@@ -204,10 +303,26 @@ def s3_public(d: Deployment) -> Iterator[Finding]:
     title="with S3_SET_ACL=1 the bucket gets an anonymous-read policy (minio-init)",
     fix="keep the minio-init service and its `mc anonymous set download` step (or set S3_SET_ACL=0 for "
     "presigned reads)",
-    faults=[Edit("minio/init.sh", '  mc anonymous set download "local/$S3_BUCKET"\n', "  true\n")],
+    faults=[
+        fault(
+            Edit("minio/init.sh", '  mc anonymous set download "local/$S3_BUCKET"\n', "  true\n"),
+            expect="minio/init.sh sets no anonymous-read policy",
+        ),
+        fault(
+            Edit(COMPOSE, "      minio-init:\n        condition: service_completed_successfully\n", ""),
+            expect="no one-shot minio-init service",
+        ),
+    ],
+    passes=[
+        passes(
+            Edit("minio/init.sh", '  mc anonymous set download "local/$S3_BUCKET"\n', "  true\n"),
+            SetEnv({"S3_SET_ACL": "0"}),
+            why="presigned reads (S3_SET_ACL=0) need no anonymous policy",
+        )
+    ],
 )
 def s3_acl(d: Deployment) -> Iterator[Finding]:
-    if d.env.get("S3_SET_ACL", "1") != "1":
+    if (d.app_env("S3_SET_ACL") or "1") != "1":
         return
     text = d.init_script or ""
     init_jobs = [s for s in d.compose.services.values() if s.one_shot and "minio-init" in s.start_command]
