@@ -596,7 +596,12 @@ def reference_override(deployment: Deployment) -> dict:
             services[name] = {"image": bundle["minio"]["image"]}
         elif any(k in service.image_repo for k in ("postgres", "pgvector")):
             services[name] = {"image": bundle["lobe-db"]["image"]}
-    services["nginx"] = bundle["nginx"]
+    # The ephemeral overlay's own services (Nginx in front, the breached-password stand-in) as the bundle swaps them.
+    ephemeral = yaml.safe_load(
+        (bundle_dir() / "ephemeral" / "docker-compose.ephemeral.yml").read_text(encoding="utf-8")
+    )
+    for name in ephemeral["services"]:
+        services[name] = bundle[name]
     refs = _pinned_refs()
     for entry in services.values():
         entry["image"] = refs.get(entry["image"], entry["image"])

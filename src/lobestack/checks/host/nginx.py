@@ -84,9 +84,9 @@ def sites(facts: HostFacts) -> Iterator[Finding]:
     except HostProbeError as exc:
         yield Finding(str(exc))
         return
-    directory = facts.deployment.nginx.directory
-    for name in facts.deployment.nginx.files:
-        wanted = (directory / name).read_text(encoding="utf-8")
+    for relative in facts.deployment.nginx.files:  # relative to the deployment directory: nginx/app.conf
+        wanted = (facts.deployment.root / relative).read_text(encoding="utf-8")
+        name = relative.rsplit("/", 1)[-1]
         if any(content.rstrip("\n") == wanted.rstrip("\n") for content in loaded.values()):
             continue
         same_name = [path for path in loaded if path.rsplit("/", 1)[-1] == name]
