@@ -33,7 +33,15 @@ from lobestack.checks.faults import (
 )
 from lobestack.deployment import load_deployment
 from lobestack.deployment.envfile import format_env_line
+from lobestack.errors import BadInput
 from lobestack.targets import pki
+
+
+def _reload(stack: Any) -> None:
+    """The stack's model of its deployment, read again after a change; a fault that breaks a file on purpose (so
+    that `nginx -t` fails) leaves the last model: those checks judge the running stack, not the files."""
+    with contextlib.suppress(BadInput):
+        stack.deployment = load_deployment(stack.root)
 
 
 def apply_static(fault: Fault | Pass, root: Path) -> None:
@@ -73,7 +81,7 @@ class _Saved:
 
 
 def _recreate(stack: Any, services: tuple[str, ...]) -> None:
-    stack.deployment = load_deployment(stack.root)
+    _reload(stack)
     stack.compose_run("up", "-d", "--no-deps", "--force-recreate", "--no-build", *services, timeout_s=180)
     stack.wait_ready(*services)
 
@@ -179,7 +187,7 @@ def _live_step(stack: Any, step: Any) -> tuple[Callable[[], None], Callable[[], 
             else:
                 _replace_once(path, step.old, step.new)
             if isinstance(step, Recreate) and not step.ready:
-                stack.deployment = load_deployment(stack.root)
+                _reload(stack)
                 stack.compose_run(
                     "up", "-d", "--no-deps", "--force-recreate", "--no-build", *step.services, timeout_s=180
                 )
@@ -243,12 +251,12 @@ def injected(stack: Any, fault: Fault) -> Iterator[None]:
             apply, undo = _live_step(stack, step)
             undos.append(undo)
             apply()
-        stack.deployment = load_deployment(stack.root)
+        _reload(stack)
         yield
     finally:
         for undo in reversed(undos):
             undo()
-        stack.deployment = load_deployment(stack.root)
+        _reload(stack)
 
 
 def snapshot(root: Path) -> dict[str, bytes]:

@@ -13,7 +13,9 @@ from lobestack.probes.host import DOCKER_SOCKETS, HostFacts, HostProbeError
 GROUP = Group("HOST-CONTAINERS", layer="host", title="The deployment's containers")
 
 LOBE_IMAGE_LINE = "    image: lobehub/lobe-chat-database:v1.143.3\n"
+# The front Nginx's healthcheck (the breached-password stand-in has the same one: the certs mount is Nginx's own).
 NGINX_HEALTHCHECK = (
+    "      - ./certs:/etc/lobestack/certs:ro\n    healthcheck:\n"
     '      test: ["CMD-SHELL", "nginx -t -q && kill -0 $$(cat /run/nginx.pid)"]\n'
     "      interval: 2s\n      timeout: 5s\n      retries: 15\n"
 )
@@ -21,7 +23,10 @@ NGINX_HEALTHCHECK = (
 CA_VOLUME = "      - ${EXTRA_CA_FILE:-./ca/extra-ca.pem}:/etc/lobestack/extra-ca.pem:ro\n"
 LOBE_PORTS = '    extra_hosts: *public-names\n    ports:\n      - "127.0.0.1:23210:3210"\n'
 DOCKER_SOCKET_VOLUME = "      - /var/run/docker.sock:/var/run/docker.sock:ro\n"
-FAILING_HEALTHCHECK = '      test: ["CMD", "false"]\n      interval: 1s\n      timeout: 5s\n      retries: 1\n'
+FAILING_HEALTHCHECK = (
+    "      - ./certs:/etc/lobestack/certs:ro\n    healthcheck:\n"
+    '      test: ["CMD", "false"]\n      interval: 1s\n      timeout: 5s\n      retries: 1\n'
+)
 
 
 def _lobe(extra: str) -> Recreate:
