@@ -80,7 +80,7 @@ MALFORMED = {
         "docker-compose.yml",
         "      - minio-data:/data\n",
         "      - minio-data:/data\n    volumes:\n      - minio-data:/data\n",
-        "docker-compose.yml:68: mapping key 'volumes' already defined at line 66",
+        "docker-compose.yml:72: mapping key 'volumes' already defined at line 70",
     ),
     "an unknown Compose key": (
         "docker-compose.yml",
