@@ -400,3 +400,34 @@ def test_in_container_reach_with_node_and_the_extra_ca(logto: Started, browser: 
     code, out = logto.exec(["env", "-u", "NODE_EXTRA_CA_CERTS", "node", "-e", fetch])
     assert code == 1
     assert out.startswith("fetch failed UNABLE_TO_VERIFY_LEAF_SIGNATURE"), out
+
+
+def test_console_first_run_then_sign_in(browser: Path) -> None:
+    """The console's first run creates the administrator (/register, /register/password) and lands in the console;
+    afterwards the console asks for that administrator's sign-in (/sign-in: identifier, password, submit; errors
+    in role=alert). Runs last: it leaves an administrator behind."""
+    import requests
+
+    admin, password = "admin", "admin-" + secrets.token_hex(6)
+    first = requests.Session()
+    answer = first.post(f"{ADMIN_ENDPOINT}/register", data={"identifier": admin}, verify=browser, timeout=10)
+    assert answer.url == f"{ADMIN_ENDPOINT}/register/password" and 'name="newPassword"' in answer.text
+    answer = first.post(
+        f"{ADMIN_ENDPOINT}/register/password",
+        data={"newPassword": password, "confirmPassword": password},
+        verify=browser,
+        timeout=10,
+    )
+    assert answer.url == f"{ADMIN_ENDPOINT}/console/get-started" and "data-admin>admin<" in answer.text
+
+    later = requests.Session()
+    console = later.get(f"{ADMIN_ENDPOINT}/console", verify=browser, allow_redirects=False, timeout=10)
+    assert (console.status_code, console.headers["Location"]) == (302, "/sign-in?app_id=admin-console")
+    register = later.get(f"{ADMIN_ENDPOINT}/register", verify=browser, allow_redirects=False, timeout=10)
+    assert register.headers["Location"] == "/sign-in?app_id=admin-console"  # the first run is over
+    form = later.get(f"{ADMIN_ENDPOINT}/console/welcome", verify=browser, timeout=10)
+    assert 'name="identifier"' in form.text and 'name="submit"' in form.text
+    wrong = later.post(form.url, data={"identifier": admin, "password": "wrong-password"}, verify=browser, timeout=10)
+    assert '<div role="alert">Invalid credentials</div>' in wrong.text
+    right = later.post(form.url, data={"identifier": admin, "password": password}, verify=browser, timeout=10)
+    assert right.url == f"{ADMIN_ENDPOINT}/console/get-started" and "data-admin>admin<" in right.text

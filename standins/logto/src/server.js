@@ -225,6 +225,16 @@ function buildApp(cfg, tenants, cookieKeys) {
     if (path === '/unknown-session') {
       return html(ctx, pages.unknownSessionPage());
     }
+    if (tenant.name === 'admin' && tenant.adminUser) {
+      // An administrator exists: the console asks for its sign-in (first run and registration are over).
+      if (path === '/sign-in') return consoleSignIn(ctx, tenant);
+      const signedIn = ctx.cookies.get(CONSOLE_COOKIE, { signed: true }) === tenant.adminUser.username;
+      if (path === '/' || path === '/console' || path.startsWith('/console/') || path.startsWith('/register')) {
+        if (!signedIn) return ctx.redirect(CONSOLE_SIGN_IN);
+        if (path === '/console/get-started') return html(ctx, pages.getStartedPage({ admin: tenant.adminUser.username }));
+        return ctx.redirect('/console/get-started');
+      }
+    }
     if (path === '/sign-in') {
       return signIn(ctx, tenant);
     }
@@ -233,10 +243,7 @@ function buildApp(cfg, tenants, cookieKeys) {
       if (path === '/console/welcome') return html(ctx, pages.consoleWelcomePage());
       if (path === '/register') return register(ctx, tenant);
       if (path === '/register/password') return registerPassword(ctx, tenant);
-      if (path === '/console/get-started') {
-        return html(ctx, pages.getStartedPage({ admin: tenant.adminUser?.username }));
-      }
-      if (path.startsWith('/console/')) return ctx.redirect('/console/get-started');
+      if (path.startsWith('/console/')) return ctx.redirect('/console/welcome');
     } else if (path === '/console' || path.startsWith('/console/') || path.startsWith('/register')) {
       // The default tenant serves no console: Logto's experience app ends on "unknown session".
       return ctx.redirect('/unknown-session');
@@ -308,6 +315,27 @@ async function signIn(ctx, tenant) {
 
 const USERNAME_RE = /^[A-Z_a-z]\w*$/;
 
+// The console's sign-in once its administrator exists. Real Logto: /console -> ADMIN/oidc/auth (client
+// admin-console) -> /sign-in -> /console/callback; the stand-in keeps the page contract (/sign-in with
+// identifier, password, submit; errors in role=alert; then /console/...) with a signed cookie instead of OIDC.
+const CONSOLE_COOKIE = '_standin_console';
+const CONSOLE_SIGN_IN = '/sign-in?app_id=admin-console';
+
+async function consoleSignIn(ctx, tenant) {
+  if (ctx.method === 'GET') return html(ctx, pages.signInPage({ appId: 'admin-console' }));
+  if (ctx.method !== 'POST') ctx.throw(405);
+  const form = await readForm(ctx);
+  const identifier = (form.get('identifier') || '').trim();
+  const { username, password } = tenant.adminUser;
+  if (identifier !== username || !sameSecret(password, form.get('password') || '')) {
+    log.info(`console sign-in failed for ${JSON.stringify(identifier)}`);
+    return html(ctx, pages.signInPage({ appId: 'admin-console', identifier, error: 'Invalid credentials' }));
+  }
+  ctx.cookies.set(CONSOLE_COOKIE, username, { signed: true, httpOnly: true, sameSite: 'lax', path: '/' });
+  ctx.status = 303;
+  return ctx.redirect('/console/get-started');
+}
+
 async function register(ctx) {
   if (ctx.method === 'GET') return html(ctx, pages.registerPage({}));
   if (ctx.method !== 'POST') ctx.throw(405);
@@ -336,9 +364,10 @@ async function registerPassword(ctx, tenant) {
   if (newPassword.length < 8) error = 'Password requires a minimum of 8 characters';
   else if (newPassword !== confirmPassword) error = 'Passwords do not match';
   if (error) return html(ctx, pages.registerPasswordPage({ identifier, error }));
-  tenant.adminUser = { username: identifier };
+  tenant.adminUser = { username: identifier, password: newPassword };
   log.info(`console administrator ${JSON.stringify(identifier)} created (kept in memory only)`);
   ctx.cookies.set('_standin_register', null, { path: '/register' });
+  ctx.cookies.set(CONSOLE_COOKIE, identifier, { signed: true, httpOnly: true, sameSite: 'lax', path: '/' });
   ctx.status = 303;
   return ctx.redirect('/console/get-started');
 }
