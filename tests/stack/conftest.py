@@ -70,11 +70,14 @@ def stack_ports(docker_ready: None) -> Iterator[None]:
 
 
 @pytest.fixture(scope="module")
-def healthy_stack(
-    reference_images: None, stack_ports: None, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[object]:
+def healthy_stack(docker_ready: None, stack_ports: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     from lobestack.targets.compose import EphemeralStack
+    from lobestack.targets.images import ensure_images
+    from lobestack.targets.runs import remove_leftovers
 
+    # Under the host's stack lock, as a run's start does: the images this checkout builds are the ones `up` pins.
+    remove_leftovers()
+    ensure_images()
     stack = EphemeralStack.create(tmp_path_factory.mktemp("stack"), "reference")
     try:
         stack.up(timeout_s=240)

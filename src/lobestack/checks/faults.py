@@ -97,13 +97,15 @@ class Recreate:
 
 @dataclass(frozen=True)
 class EnvSet:
-    """Set one key of the stack's .env (its one line), then recreate `services`."""
+    """Set one key of the stack's .env (its one line), then recreate `services` (none: only the suite reads it)."""
 
     key: str
     value: str
     services: tuple[str, ...]
 
     def __str__(self) -> str:
+        if not self.services:  # a value only the suite reads (e.g. the test user's password): nothing to recreate
+            return f".env: {self.key}={self.value!r}"
         return f".env: {self.key}={self.value!r}, then recreate {', '.join(self.services)}"
 
 
@@ -149,6 +151,8 @@ LIVE_STEPS = (SiteEdit, Recreate, EnvSet, Pause, Command, Certificate)
 class Fault:
     steps: tuple[Step, ...]
     expect: str | None = None
+    # A browser flow (e2e) must fail at this step of the flow, not earlier or later.
+    at: str | None = None
 
     @property
     def live(self) -> bool:
@@ -156,12 +160,14 @@ class Fault:
 
     def __str__(self) -> str:
         text = " + ".join(map(str, self.steps))
-        return f"{text} ⇒ “{self.expect}”" if self.expect else text
+        where = f" at step “{self.at}”:" if self.at else ""
+        return f"{text} ⇒{where} “{self.expect}”" if self.expect else text
 
 
-def fault(*steps: Step, expect: str) -> Fault:
-    """A fault of one or more steps and the phrase of the finding it must produce."""
-    return Fault(tuple(steps), expect)
+def fault(*steps: Step, expect: str, at: str | None = None) -> Fault:
+    """A fault of one or more steps and the phrase of the finding it must produce (for a browser flow: and the step
+    where it must fail)."""
+    return Fault(tuple(steps), expect, at)
 
 
 def as_fault(declared: Fault | Step | tuple[Step, ...]) -> Fault:

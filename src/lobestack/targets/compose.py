@@ -43,7 +43,18 @@ from lobestack.targets.runs import (
     remove_leftovers,
     stack_lock,
 )
-from lobestack.targets.target import CONTAINERS, HOST_PORTS, WRITES, ServiceState, Target, TargetOptions
+from lobestack.targets.target import (
+    CONSOLE_ADMIN,
+    CONTAINERS,
+    HOST_PORTS,
+    TEST_USER,
+    WRITES,
+    Account,
+    Accounts,
+    ServiceState,
+    Target,
+    TargetOptions,
+)
 
 os.environ.setdefault("TESTCONTAINERS_RYUK_DISABLED", "true")
 os.environ.setdefault("TESTCONTAINERS_CONNECTION_MODE", "docker_host")
@@ -51,7 +62,8 @@ os.environ.setdefault("TESTCONTAINERS_CONNECTION_MODE", "docker_host")
 from testcontainers.compose import DockerCompose  # (imported after the settings above)
 
 CERT_DIR_IN_NGINX = "/etc/lobestack/certs"
-TEST_USER = "tester"
+TEST_USERNAME = "tester"
+CONSOLE_ADMIN_USERNAME = "lobestack_admin"  # Logto usernames: a letter or underscore, then word characters
 IMAGE_SETS = ("official", "reference")
 RUN_OVERRIDE = "docker-compose.run.yml"
 FAST_HEALTH_INTERVAL_S = 1
@@ -104,7 +116,7 @@ class EphemeralStack(Target):
     """One ephemeral stack: its deployment directory, its Compose project, its lifecycle."""
 
     name = "compose"
-    capabilities = frozenset({CONTAINERS, HOST_PORTS, WRITES})
+    only_pinned_names = True  # the browser reaches the stack and nothing else
 
     def __init__(self, root: Path, images: str, *, progress: Callable[[str], None] = print, keep: bool = False) -> None:
         if images not in IMAGE_SETS:
@@ -157,8 +169,10 @@ class EphemeralStack(Target):
         )
         with (root / ".env").open("a", encoding="utf-8") as env:
             env.write(
-                f"\n# --- ephemeral stack only ---\nLOBESTACK_TEST_USER={TEST_USER}\n"
+                f"\n# --- ephemeral stack only ---\nLOBESTACK_TEST_USER={TEST_USERNAME}\n"
                 f"LOBESTACK_TEST_PASSWORD={secrets.token_urlsafe(18)}\n"
+                # the console's first administrator, created by the e2e flow on the fresh stack
+                f"LOBESTACK_ADMIN_USER={CONSOLE_ADMIN_USERNAME}\nLOBESTACK_ADMIN_PASSWORD={secrets.token_urlsafe(18)}\n"
             )
         shutil.copyfile(
             bundle_dir() / "ephemeral" / "docker-compose.ephemeral.yml", root / "docker-compose.ephemeral.yml"
@@ -230,6 +244,42 @@ class EphemeralStack(Target):
                 lock.close()
 
     @property
+    def capabilities(self) -> frozenset[str]:  # type: ignore[override]
+        found = {CONTAINERS, HOST_PORTS, WRITES}
+        accounts = self.accounts()
+        if accounts.user is not None and self.images == "reference":
+            found.add(TEST_USER)
+        if accounts.admin is not None:
+            found.add(CONSOLE_ADMIN)
+        return frozenset(found)
+
+    def why_not(self, need: str) -> str:
+        if need == TEST_USER and self.images != "reference":
+            return (
+                "the official Logto has no test user and no application for LobeChat until it is provisioned "
+                "(roadmap step 5): run the browser flows with --images reference, or against a provisioned "
+                "deployment with --target live"
+            )
+        return super().why_not(need)
+
+    def accounts(self) -> Accounts:
+        """The stack's test user (the reference Logto registers it from .env) and the console administrator the
+        console flow creates on the fresh stack."""
+        env = self.deployment.env
+        user, password = env.get("LOBESTACK_TEST_USER"), env.get("LOBESTACK_TEST_PASSWORD")
+        admin, admin_password = env.get("LOBESTACK_ADMIN_USER"), env.get("LOBESTACK_ADMIN_PASSWORD")
+        return Accounts(
+            user=Account(user, password) if user and password else None,
+            admin=Account(admin, admin_password) if admin and admin_password else None,
+        )
+
+    def name_pins(self) -> dict[str, str]:
+        return dict.fromkeys((APP_DOMAIN, AUTH_DOMAIN, S3_DOMAIN), "127.0.0.1")
+
+    def service_log(self, service: str, since: str) -> str | None:
+        return self.log_tail(service, lines=2000, since=since)
+
+    @property
     def ca_file(self) -> Path:
         return self.root / "ca" / "extra-ca.pem"
 
@@ -248,8 +298,25 @@ class EphemeralStack(Target):
         return shlex.join(self.compose.compose_command_property)
 
     # --- lifecycle ------------------------------------------------------------------------------------------------
+    def pin_images(self) -> None:
+        """Name the reference images by id in this run's overlay: another checkout on this host that rebuilds a tag
+        (its own version of a stand-in) cannot swap an image under this run, not even when a service is recreated."""
+        overlay = self.root / "docker-compose.reference.yml"
+        if self.images != "reference" or not overlay.exists():
+            return
+        text = overlay.read_text(encoding="utf-8")
+        for tag in sorted(set(re.findall(r"image: (lobestack/[\w.-]+:[\w.-]+)", text))):
+            found = subprocess.run(
+                ["docker", "image", "inspect", "--format", "{{.Id}}", tag], capture_output=True, text=True, timeout=30
+            )
+            if found.returncode == 0 and found.stdout.strip():
+                text = text.replace(f"image: {tag}\n", f"image: {found.stdout.strip()}  # {tag}\n")
+        overlay.write_text(text, encoding="utf-8")
+
     def up(self, timeout_s: float = 240.0, poll_s: float = 0.5) -> dict[str, float]:
-        """Start and wait until every service is ready; raise StackStartError as soon as one cannot be."""
+        """Start (the reference images pinned by id) and wait until every service is ready; raise StackStartError as
+        soon as one cannot be."""
+        self.pin_images()
         t0 = time.monotonic()
         self.progress(
             f"stack {self.project}: starting {len(self.expected_services)} services "
