@@ -10,6 +10,7 @@ pytest_plugins = [
     "fixtures.deployment",
     "fixtures.stack",
     "fixtures.checks",
+    "fixtures.browser",
 ]
 
 

@@ -8,6 +8,8 @@ _LAYER_TITLES = {
     "static": "Static layer: the deployment directory (tests/static/test_check_proofs.py edits a fresh rendering)",
     "stack": "Live layer: a running stack (tests/stack/test_live_proofs.py injects each fault into the running "
     "reference stack and restores it byte for byte)",
+    "e2e": "Browser layer: flows in Chromium against a running stack (tests/stack/test_e2e_proofs.py injects each "
+    "fault into the running reference stack; the flow must fail at the step named)",
     "host": "Host layer: the server itself (testinfra)",
     "gpu": "GPU layer: the server's NVIDIA GPU",
     "prod": "Production layer: the public deployment from outside",

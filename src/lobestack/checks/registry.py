@@ -22,7 +22,7 @@ from lobestack.checks.faults import Edit, Fault, SetEnv, as_fault
 
 _ID = re.compile(r"^[A-Z0-9]+(-[A-Z0-9]+)+$")
 # Layers in catalogue order; each is a package of check modules under lobestack.checks.
-LAYERS = ("static", "stack", "host", "gpu", "prod")
+LAYERS = ("static", "stack", "e2e", "host", "gpu", "prod")
 
 
 @dataclass(frozen=True)
@@ -153,6 +153,7 @@ _ORDER = {
     "S3": 5,
     "DB": 6,
     "EXPOSE": 7,
+    "E2E": 0,
 }
 
 __all__ = ["LAYERS", "Check", "CheckSkipped", "Edit", "Finding", "Group", "SetEnv", "all_checks", "groups"]
