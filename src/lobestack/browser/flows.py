@@ -84,6 +84,7 @@ class Flow:
         self.number = 0
         self.current = ""
         self.taken: list[str] = []  # the steps entered so far, in order
+        self.timings: dict[str, float] = {}  # seconds each finished step took
 
     @property
     def deployment(self) -> Any:
@@ -102,8 +103,10 @@ class Flow:
         self.number += 1
         self.current = name
         self.taken.append(name)
+        started = time.monotonic()
         try:
             yield
+            self.timings[name] = time.monotonic() - started
         except FlowFailure as failure:
             failure.step, failure.number, failure.url = name, self.number, self.page.url
             raise
@@ -155,7 +158,10 @@ class Flow:
         code = self.lobe.auth_error(self.page.url)
         if code is None:
             return None
-        cause = diagnosis.lobechat_auth_error(code, self.target, self.log("lobe"), phase=phase)
+        if code == "MissingCSRF":  # seen on LobeChat 1.143.3 when the button is clicked too early
+            cause = "the sign-in was posted without its CSRF token: the click came before the page had fetched it"
+        else:
+            cause = diagnosis.lobechat_auth_error(code, self.target, self.log("lobe"), phase=phase)
         return FlowFailure(
             "to reach Logto's sign-in page" if phase == "sign-in" else "to come back signed in to LobeChat's /chat",
             f"LobeChat's {urlsplit(self.page.url).path}?error={code}",

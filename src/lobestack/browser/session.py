@@ -28,6 +28,7 @@ class FlowResult:
     artifacts: Artifacts | None = None
     steps: list[str] = field(default_factory=list)  # the steps the flow went through
     console: list[str] = field(default_factory=list)  # the pages' console messages (`type: text`)
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per finished step
     network_changed: bool = False  # it failed while the host's network changed under the browser
     retried: bool = False  # this is the second run, after a first that failed that way
 
@@ -111,7 +112,7 @@ class BrowserSession:
                 recorder.discard()
                 if keep_session:
                     self.storage_state = context.storage_state()
-            result.steps, result.console = run.taken, list(recorder.console)
+            result.steps, result.console, result.timings = run.taken, list(recorder.console), dict(run.timings)
         finally:
             with contextlib.suppress(Exception):
                 context.close()
