@@ -11,6 +11,7 @@ pytest_plugins = [
     "fixtures.stack",
     "fixtures.checks",
     "fixtures.host",
+    "fixtures.browser",
 ]
 
 

@@ -13,11 +13,13 @@ live-all      (--stack) every live check against the healthy stack, run concurre
 live-slowest  (--stack) the slowest single live check alone (live-all should stay within 1.5x of it)
 live-dead     (--stack) `pytest suites/stack --target live` against an address that accepts and never answers
 smoke-warm    (--stack) `tox -e smoke` end to end with images cached: it starts and removes its own stack
+e2e-signin    (--e2e) the browser sign-in flow (E2E-SIGNIN) on a warm stack, in one launched Chromium, against
+              the sum of its page loads (each document's navigation start to load end, from the pages themselves)
 
 Each figure is the median wall time, with the median CPU time (user + system of the process tree) beside it: on a
 busy machine wall time includes waiting for a core, CPU time does not.
 
-Usage: python scripts/bench.py [--runs 5] [--stack [--images reference|official]]
+Usage: python scripts/bench.py [--runs 5] [--stack [--images reference|official]] [--e2e]
 The official image set needs a machine that can pull from Docker Hub.
 """
 
@@ -81,6 +83,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--stack", action="store_true", help="also benchmark the ephemeral stack's start and teardown")
     parser.add_argument("--images", choices=("reference", "official"), default="reference")
+    parser.add_argument("--e2e", action="store_true", help="also benchmark the browser sign-in on a warm stack")
     args = parser.parse_args()
 
     from lobestack.checks import all_checks
@@ -126,7 +129,9 @@ def main() -> int:
     if compose is not None:
         print(f"compose-cfg   {_both(compose)}  ($ docker compose config --format json, per call)")
     if args.stack:
-        return _bench_stack(args.runs, args.images)
+        _bench_stack(args.runs, args.images)
+    if args.e2e:
+        return _bench_e2e(args.runs)
     return 0
 
 
@@ -250,6 +255,68 @@ def _bench_smoke(runs: int) -> None:
         if result.returncode != 0:
             print(result.stdout[-2000:], file=sys.stderr)
     print(f"smoke-warm    {_median(samples)}  ($ tox -e smoke; images cached)")
+
+
+# Each document logs its navigation timing once loaded: start of the navigation to the end of its load event.
+PAGE_LOAD_SCRIPT = """window.addEventListener('load', () => setTimeout(() => {
+  const n = performance.getEntriesByType('navigation')[0];
+  if (n) console.debug('lobestack-page-load ' + n.duration + ' ' + location.origin + location.pathname);
+}, 0));"""
+
+
+def _bench_e2e(runs: int) -> int:
+    from playwright.sync_api import sync_playwright
+
+    from lobestack.browser import flows
+    from lobestack.browser.chromium import browser_home, launch_options
+    from lobestack.browser.session import BrowserSession
+    from lobestack.targets.compose import EphemeralStack
+    from lobestack.targets.images import ensure_images
+    from lobestack.targets.runs import remove_leftovers, stack_lock
+
+    remove_leftovers()
+    ensure_images(progress=lambda line: None)
+    walls: list[float] = []
+    loads: list[float] = []
+    counts: list[int] = []
+    steps: dict[str, list[float]] = {}
+    with stack_lock(print, 900), tempfile.TemporaryDirectory(prefix="lobestack-bench-e2e-") as tmp:
+        stack = EphemeralStack.create(Path(tmp), "reference", progress=lambda line: None)
+        try:
+            stack.up()
+            with sync_playwright() as playwright:
+                t0 = time.perf_counter()
+                home = browser_home(stack, Path(tmp) / "home")
+                browser = playwright.chromium.launch(**launch_options(stack, home))
+                launch = time.perf_counter() - t0
+                session = BrowserSession(stack, browser, Path(tmp) / "reports")
+                session.init_scripts.append(PAGE_LOAD_SCRIPT)
+                for attempt in range(runs + 1):  # the first run warms the stack's caches and is not counted
+                    t0 = time.perf_counter()
+                    result = session.run("E2E-SIGNIN", flows.sign_in)
+                    wall = time.perf_counter() - t0
+                    if result.failure is not None:
+                        print(f"the sign-in failed on the healthy stack: {result.message()}", file=sys.stderr)
+                        return 3
+                    pages = [line.split()[2:4] for line in result.console if "lobestack-page-load" in line]
+                    if attempt:
+                        for name, seconds in result.timings.items():
+                            steps.setdefault(name, []).append(seconds)
+                        walls.append(wall)
+                        loads.append(sum(float(ms) for ms, _ in pages) / 1000)
+                        counts.append(len(pages))
+                browser.close()
+        finally:
+            stack.down()
+    print(f"e2e-signin    {_median(walls)}  (E2E-SIGNIN on a warm stack)")
+    print(f"browser       {launch:.3f} s once per run: the trust store and Chromium's launch")
+    print(f"page-loads    {_median(loads)}  (sum over the flow's {statistics.median(counts):.0f} documents)")
+    ratio = statistics.median(walls) / statistics.median(loads)
+    print(f"ratio         flow/page loads {ratio:.1f}x; per step (medians):")
+    for name, samples in steps.items():
+        print(f"                {statistics.median(samples):6.3f} s  {name}")
+    print("              $ python scripts/bench.py --e2e --runs 5")
+    return 0
 
 
 if __name__ == "__main__":

@@ -218,7 +218,7 @@ def _catalogue(args: argparse.Namespace) -> int:
 
 
 # The layers of the verification suite that exist; the rest are on the roadmap (docs/architecture in README).
-BUILT_LAYERS = {"static", "stack", "host", "gpu", "prod"}
+BUILT_LAYERS = {"static", "stack", "e2e", "host", "gpu", "prod"}
 EXIT_LAYER_MISSING = 5  # pytest's "no tests collected": nothing was checked
 
 

@@ -3,15 +3,15 @@
 // A small relying party on Auth.js (@auth/core, the library inside next-auth v5 that LobeChat
 // 1.x uses) with its built-in Logto provider, configured from the same environment variables as
 // LobeChat 1.x, plus the few LobeChat behaviours lobestack's suite looks at (pages, start-up
-// migration, key-vault secret check, S3 presigned uploads, the late-1.x adapter self-call).
+// migration, key-vault secret check, the tRPC upload procedures (lambda.mjs), the late-1.x adapter self-call).
 import crypto from 'node:crypto';
 import http from 'node:http';
 
 import { Auth } from '@auth/core';
 import Logto from '@auth/core/providers/logto';
-import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import pg from 'pg';
+
+import { LAMBDA_TABLES, lambdaHandler } from './lambda.mjs';
 
 const SERVER_HEADER = 'lobestack-lobechat-standin';
 const FOOTER = 'lobestack stand-in for LobeChat — not the real LobeChat';
@@ -146,6 +146,8 @@ async function migrate() {
       provider text NOT NULL, provider_account_id text NOT NULL,
       user_id text NOT NULL REFERENCES users(id) ON DELETE CASCADE, type text,
       PRIMARY KEY (provider, provider_account_id));`);
+  // files, global files and documents, for the tRPC upload procedures (lambda.mjs)
+  await client.query(LAMBDA_TABLES);
   await client.end();
   console.log('✅ database migration pass.');
   pool = new pg.Pool({ connectionString: DATABASE_URL, max: 5 });
@@ -414,48 +416,6 @@ async function getCsrf(req) {
   return { cookies, csrfToken: json?.csrfToken ?? '' };
 }
 
-// ---------------------------------------------------------------- S3
-const S3 = {
-  accessKeyId: env.S3_ACCESS_KEY_ID || '',
-  bucket: env.S3_BUCKET || '',
-  endpoint: env.S3_ENDPOINT || '',
-  pathStyle: env.S3_ENABLE_PATH_STYLE === '1',
-  publicDomain: (env.S3_PUBLIC_DOMAIN || '').replace(/\/+$/, ''),
-  region: env.S3_REGION || 'us-east-1',
-  secretAccessKey: env.S3_SECRET_ACCESS_KEY || '',
-  setAcl: env.S3_SET_ACL !== '0',
-};
-let s3client;
-function s3() {
-  // The real server crashes with "Invalid url" on an empty S3_ENDPOINT (new URL('')).
-  if (!S3.endpoint) throw new HttpError(500, { error: 'Invalid url', message: 'S3_ENDPOINT is empty' });
-  try {
-    new URL(S3.endpoint);
-  } catch {
-    throw new HttpError(500, { error: 'Invalid url', message: `S3_ENDPOINT=${S3.endpoint}` });
-  }
-  s3client ??= new S3Client({
-    credentials: { accessKeyId: S3.accessKeyId, secretAccessKey: S3.secretAccessKey },
-    endpoint: S3.endpoint,
-    forcePathStyle: S3.pathStyle,
-    region: S3.region,
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  });
-  return s3client;
-}
-
-function describeError(error) {
-  const cause = error.cause ?? {};
-  const code = error.code || cause.code || error.Code || '';
-  return {
-    code,
-    error: error.name || 'Error',
-    message: `${error.message || String(error)}${cause.message ? ` (cause: ${cause.message})` : ''}`,
-    status: error.$metadata?.httpStatusCode,
-  };
-}
-
 // ---------------------------------------------------------------- routes
 // POST /api/auth/adapter, as src/app/(backend)/api/auth/adapter/route.ts of LobeChat 1.143.3 (a Next.js route
 // with POST only):
@@ -489,6 +449,8 @@ async function adapterRoute(req, res) {
   return send(res, 200, { data: result, success: true });
 }
 
+let lambda;
+
 async function route(req, res) {
   const url = new URL(req.url, 'http://internal');
   const path = url.pathname;
@@ -509,6 +471,18 @@ async function route(req, res) {
       method: req.method,
     });
     return sendWeb(res, await Auth(request, authConfig));
+  }
+
+  // src/app/(backend)/trpc/lambda/[trpc]/route.ts: GET and POST, the user from the session cookie
+  if (path.startsWith('/trpc/lambda/')) {
+    if (!['GET', 'POST'].includes(req.method)) return send(res, 405, '', { allow: 'GET, POST' });
+    lambda ??= lambdaHandler(pool, async (r) => (await getSession(r))?.user?.id);
+    const request = new Request(new URL(req.url, requestOrigin()), {
+      body: req.method === 'POST' ? await readBody(req) : undefined,
+      headers: toWebHeaders(req.headers),
+      method: req.method,
+    });
+    return sendWeb(res, await lambda(request, req));
   }
 
   if (path === '/' && ['GET', 'HEAD'].includes(req.method)) {
@@ -549,13 +523,14 @@ async function route(req, res) {
     );
   }
 
+  // LobeChat's sign-in page is a client component: the provider buttons work once the page has fetched its CSRF
+  // token (next-auth/react). A click before that posts no token, and Auth.js answers ?error=MissingCSRF.
   if (path === '/next-auth/signin') {
     const callbackUrl = url.searchParams.get('callbackUrl') || `${APP_URL}/chat`;
     const error = url.searchParams.get('error');
-    const { cookies, csrfToken } = await getCsrf(req);
     const buttons = PROVIDERS.map(
       (p) => `<form method="post" action="${BASE_PATH}/signin/${p.id}">
-<input type="hidden" name="csrfToken" value="${esc(csrfToken)}">
+<input type="hidden" name="csrfToken" value="">
 <input type="hidden" name="callbackUrl" value="${esc(callbackUrl)}">
 <button type="submit" data-provider="${p.id}">${esc(p.name)}</button></form>`,
     ).join('\n');
@@ -565,8 +540,12 @@ async function route(req, res) {
       'Sign in',
       `<h1>Sign in to LobeChat</h1>
 ${error ? `<p role="alert">Sign-in error: ${esc(error)}</p>` : ''}
-${buttons}`,
-      cookies,
+${buttons}
+<script>
+fetch('${BASE_PATH}/csrf').then((r) => r.json()).then(({ csrfToken }) => {
+  for (const input of document.querySelectorAll('input[name=csrfToken]')) input.value = csrfToken;
+});
+</script>`,
     );
   }
 
@@ -581,48 +560,6 @@ ${buttons}`,
 <p>${error === 'Configuration' ? 'There is a problem with the server configuration. Check the server logs for more information.' : 'Sign-in failed.'}</p>
 <p><a href="/next-auth/signin">Try again</a></p>`,
     );
-  }
-
-  if (path === '/api/upload/presign') {
-    if (req.method !== 'POST') return send(res, 405, { error: 'Method Not Allowed' });
-    if (!(await getSession(req))) return send(res, 401, { error: 'Unauthorized' });
-    let body;
-    try {
-      body = JSON.parse((await readBody(req)).toString('utf8') || '{}');
-    } catch {
-      return send(res, 400, { error: 'invalid JSON' });
-    }
-    const key = String(body.pathname || '').replace(/^\/+/, '');
-    if (!key) return send(res, 400, { error: 'pathname is required' });
-    const client = s3();
-    const uploadUrl = await getSignedUrl(
-      client,
-      new PutObjectCommand({ ACL: S3.setAcl ? 'public-read' : undefined, Bucket: S3.bucket, Key: key }),
-      { expiresIn: 3600 },
-    );
-    const fileUrl = S3.setAcl
-      ? `${S3.publicDomain}/${S3.bucket}/${key}`
-      : await getSignedUrl(client, new GetObjectCommand({ Bucket: S3.bucket, Key: key }), {
-          expiresIn: Number(env.S3_PREVIEW_URL_EXPIRE_IN || 7200),
-        });
-    return send(res, 200, { fileUrl, key, uploadUrl });
-  }
-
-  if (path === '/api/upload/read') {
-    if (!(await getSession(req))) return send(res, 401, { error: 'Unauthorized' });
-    const key = url.searchParams.get('key');
-    if (!key) return send(res, 400, { error: 'key is required' });
-    const client = s3();
-    try {
-      const out = await client.send(new GetObjectCommand({ Bucket: S3.bucket, Key: key }));
-      const bytes = Buffer.from(await out.Body.transformToByteArray());
-      return send(res, 200, bytes, { 'content-type': out.ContentType || 'application/octet-stream' });
-    } catch (error) {
-      const d = describeError(error);
-      console.error(`[s3] reading ${key} from ${S3.endpoint} failed: ${d.error}: ${d.message} ${d.code}`);
-      const status = d.error === 'NoSuchKey' ? 404 : 502;
-      return send(res, status, { ...d, endpoint: S3.endpoint, key });
-    }
   }
 
   return page(res, 404, 'Not found', `<h1>404</h1><p>This page could not be found.</p>`);

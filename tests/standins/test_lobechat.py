@@ -126,6 +126,8 @@ def stack(harness: Harness, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         {
             "auth.test:443": "logto:3001",
             "auth.test:8443": "logto:3002",
+            # S3 over TLS (signed for this name; path style, so the name does not matter to the store)
+            "s3-tls.test:443": "minio:9000",
             # in front of the app, dropping Authorization: the adapter self-call fault
             "drops-authorization.test:443": ("lobe-behind-proxy:3210", 'proxy_set_header Authorization "";'),
         },
@@ -158,6 +160,7 @@ def stack(harness: Harness, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     routes = {
         ("auth.test", 443): ("127.0.0.1", proxy.port(443)),
         ("auth.test", 8443): ("127.0.0.1", proxy.port(8443)),
+        ("s3-tls.test", 443): ("127.0.0.1", proxy.port(443)),
         ("s3.test", 9000): ("127.0.0.1", minio.port(9000)),
     }
     with pinned_names(routes):
@@ -289,19 +292,12 @@ def test_adapter_route_answers_as_lobechat_1_143_3(stack: Stack) -> None:
 
 
 def test_sign_in_through_logto_stores_the_user_by_the_adapter_self_call(stack: Stack) -> None:
-    import requests
 
     assert sign_in(stack) == f"{APP_URL}/chat"
     session = stack.last_session
     assert f"Signed in as {USER}" in session.get(f"{APP_URL}/chat", timeout=10).text
     user = session.get(f"{APP_URL}/api/auth/session", timeout=10).json()["user"]
     assert stack.psql(f"SELECT provider FROM nextauth_accounts WHERE user_id = '{user['id']}'") == "logto"
-    # upload as the app does it: a presigned PUT for S3_ENDPOINT, then read back through S3_ENDPOINT
-    presign = session.post(f"{APP_URL}/api/upload/presign", json={"pathname": "files/lobestack.txt"}, timeout=10)
-    assert presign.json()["fileUrl"] == f"http://s3.test:9000/{BUCKET}/files/lobestack.txt"
-    assert requests.put(presign.json()["uploadUrl"], data=b"uploaded", timeout=10).status_code == 200
-    read = session.get(f"{APP_URL}/api/upload/read", params={"key": "files/lobestack.txt"}, timeout=10)
-    assert read.content == b"uploaded"
     assert FOOTER in session.get(f"{APP_URL}/next-auth/signin", timeout=10).text
 
 
@@ -355,3 +351,155 @@ def test_missing_pgvector_stops_the_migration(stack: Stack) -> None:
         stack.database.exec(["mv", f"{control}.away", control])
     assert code == 1
     assert '❌ Database migrate failed: extension "vector" is not available' in log
+
+
+def trpc(session: object, procedure: str, data: dict, **kwargs: object) -> tuple[int, list]:
+    """One tRPC mutation as LobeChat's lambda client sends it (httpBatchLink + superjson): (status, the batch)."""
+    answer = session.post(
+        f"{APP_URL}/trpc/lambda/{procedure}?batch=1", json={"0": {"json": data}}, timeout=15, **kwargs
+    )
+    return answer.status_code, answer.json()
+
+
+def upload(session: object, content: bytes, *, verify: object = True) -> dict:
+    """The browser's part of an upload in LobeChat 1.143.3 (src/store/file/slices/upload/action.ts): hash check,
+    presigned URL for `files/<hour>/<uuid>.txt`, PUT, createFile. Returns what createFile answered, plus the key."""
+    import hashlib
+    import time
+    import uuid
+
+    import requests
+
+    digest = hashlib.sha256(content).hexdigest()
+    assert trpc(session, "file.checkFileHash", {"hash": digest}) == (
+        200,
+        [{"result": {"data": {"json": {"isExist": False}}}}],
+    )
+    date = f"{time.time() / 3600:.0f}"
+    filename = f"{uuid.uuid4()}.txt"
+    pathname = f"files/{date}/{filename}"
+    status, batch = trpc(session, "upload.createS3PreSignedUrl", {"pathname": pathname})
+    assert status == 200, batch
+    url = batch[0]["result"]["data"]["json"]
+    put = requests.put(url, data=content, headers={"Content-Type": "text/plain"}, timeout=10, verify=verify)
+    assert put.status_code == 200, put.text
+    metadata = {"date": date, "dirname": f"files/{date}", "filename": filename, "path": pathname}
+    status, batch = trpc(
+        session,
+        "file.createFile",
+        {
+            "fileType": "text/plain",
+            "hash": digest,
+            "metadata": metadata,
+            "name": "lobestack.txt",
+            "size": len(content),
+            "url": pathname,
+        },
+    )
+    assert status == 200, batch
+    return {**batch[0]["result"]["data"]["json"], "key": pathname, "presigned": url}
+
+
+def test_upload_procedures_speak_lobechat_trpc(stack: Stack) -> None:
+    """upload.createS3PreSignedUrl → PUT → file.createFile → document.parseFileContent → file.removeFile, with the
+    wire format of LobeChat 1.143.3's tRPC (superjson in, superjson out)."""
+    import requests
+
+    assert sign_in(stack) == f"{APP_URL}/chat"
+    session = stack.last_session
+    content = f"lobestack upload {secrets.token_hex(8)}\nsecond line".encode()
+    created = upload(session, content)
+    assert created["presigned"].startswith(f"http://s3.test:9000/{BUCKET}/{created['key']}?")
+    assert "x-amz-acl=public-read" in created["presigned"] and "X-Amz-SignedHeaders=host" in created["presigned"]
+    assert created["id"].startswith("file_") and len(created["id"]) == 17
+    assert created["url"] == f"http://s3.test:9000/{BUCKET}/{created['key']}"  # S3_SET_ACL=1: the public URL
+    status, batch = trpc(session, "document.parseFileContent", {"id": created["id"]})
+    assert status == 200, batch
+    document = batch[0]["result"]["data"]
+    assert document["json"]["content"] == content.decode()
+    assert document["json"]["totalLineCount"] == 2 and document["json"]["sourceType"] == "file"
+    assert document["json"]["id"].startswith("docs_") and document["json"]["fileId"] == created["id"]
+    assert document["meta"]["values"]["createdAt"] == ["Date"]  # superjson's Date
+    assert trpc(session, "file.removeFile", {"id": created["id"]}) == (
+        200,
+        [{"result": {"data": {"json": None, "meta": {"values": ["undefined"]}}}}],
+    )
+    # the object went with the last reference to it (presigned GET with the store's own credentials)
+    import boto3
+    from botocore.config import Config
+
+    s3 = boto3.client(
+        "s3",
+        endpoint_url="http://s3.test:9000",
+        aws_access_key_id=S3_ROOT,
+        aws_secret_access_key=S3_ROOT_PASSWORD,
+        region_name="us-east-1",
+        config=Config(s3={"addressing_style": "path"}),
+    )
+    gone = s3.generate_presigned_url("get_object", Params={"Bucket": BUCKET, "Key": created["key"]})
+    assert requests.get(gone, timeout=10).status_code == 404
+
+
+def test_trpc_without_a_session_is_unauthorized(stack: Stack) -> None:
+    import requests
+
+    assert trpc(requests.Session(), "upload.createS3PreSignedUrl", {"pathname": "files/x.txt"}) == (
+        401,
+        [
+            {
+                "error": {
+                    "json": {
+                        "message": "UNAUTHORIZED",
+                        "code": -32001,
+                        "data": {"code": "UNAUTHORIZED", "httpStatus": 401, "path": "upload.createS3PreSignedUrl"},
+                    }
+                }
+            }
+        ],
+    )
+
+
+def test_unreadable_file_answers_lobechats_misleading_400(stack: Stack) -> None:
+    """S3 over TLS from a container that does not trust the certificate: the browser's PUT works, the server's
+    read-back fails, and LobeChat answers 400 'File content is empty' (its log has the real cause)."""
+    import requests
+
+    assert sign_in(stack) == f"{APP_URL}/chat"
+    session = requests.Session()  # new connections (to the variant); the cookie stays valid: same NEXT_AUTH_SECRET
+    session.cookies.update(stack.last_session.cookies)
+    tls = {"S3_ENDPOINT": "https://s3-tls.test", "S3_PUBLIC_DOMAIN": "https://s3-tls.test"}
+    with stack.variant("lobe-s3-untrusted", NODE_EXTRA_CA_CERTS=None, **tls) as lobe:
+        created = upload(session, b"read me back", verify=stack.ca)
+        assert trpc(session, "document.parseFileContent", {"id": created["id"]}) == (
+            400,
+            [
+                {
+                    "error": {
+                        "json": {
+                            "message": "File content is empty",
+                            "code": -32600,
+                            "data": {"code": "BAD_REQUEST", "httpStatus": 400, "path": "document.parseFileContent"},
+                        }
+                    }
+                }
+            ],
+        )
+        log = lobe.logs()
+        assert "UNABLE_TO_VERIFY_LEAF_SIGNATURE" in log
+        assert "Error in tRPC handler (lambda) on path: document.parseFileContent, type: mutation" in log
+
+
+def test_sign_in_page_needs_its_csrf_token_first(stack: Stack) -> None:
+    """The sign-in page fetches its CSRF token itself (next-auth/react): posting before that ends on MissingCSRF."""
+    import requests
+
+    session = requests.Session()
+    page = session.get(f"{APP_URL}/next-auth/signin?callbackUrl={APP_URL}/chat", timeout=10).text
+    assert '<input type="hidden" name="csrfToken" value="">' in page and "fetch('/api/auth/csrf')" in page
+    early = session.post(
+        f"{APP_URL}/api/auth/signin/logto",
+        data={"csrfToken": "", "callbackUrl": f"{APP_URL}/chat"},
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert early.headers["Location"] == f"{APP_URL}/next-auth/signin?error=MissingCSRF"

@@ -8,6 +8,8 @@ _LAYER_TITLES = {
     "static": "Static layer: the deployment directory (tests/static/test_check_proofs.py edits a fresh rendering)",
     "stack": "Live layer: a running stack (tests/stack/test_live_proofs.py injects each fault into the running "
     "reference stack and restores it byte for byte)",
+    "e2e": "Browser layer: flows in Chromium against a running stack (tests/stack/test_e2e_proofs.py injects each "
+    "fault into the running reference stack; the flow must fail at the step named)",
     "host": "Host layer: the server itself through testinfra (tests/host/test_host_proofs.py injects each live fault "
     "into the reference stack on the CI machine; `a host recorded as` faults run on tests/data/hosts/)",
     "gpu": "GPU layer: the server's NVIDIA GPU (proven on recorded hosts, tests/data/hosts/, with their sources)",

@@ -132,13 +132,15 @@ class Recreate:
 
 @dataclass(frozen=True)
 class EnvSet:
-    """Set one key of the stack's .env (its one line), then recreate `services`."""
+    """Set one key of the stack's .env (its one line), then recreate `services` (none: only the suite reads it)."""
 
     key: str
     value: str
     services: tuple[str, ...]
 
     def __str__(self) -> str:
+        if not self.services:  # a value only the suite reads (e.g. the test user's password): nothing to recreate
+            return f".env: {self.key}={self.value!r}"
         return f".env: {self.key}={self.value!r}, then recreate {', '.join(self.services)}"
 
 
@@ -271,6 +273,8 @@ class Fault:
     expect: str | None = None
     # The fault must produce a warning (reported, not failing), not a failure.
     warns: bool = False
+    # A browser flow (e2e) must fail at this step of the flow, not earlier or later.
+    at: str | None = None
 
     @property
     def live(self) -> bool:
@@ -278,13 +282,15 @@ class Fault:
 
     def __str__(self) -> str:
         text = " + ".join(map(str, self.steps))
-        kind = "warns" if self.warns else ""
-        return f"{text} ⇒ {kind}{' ' if kind else ''}“{self.expect}”" if self.expect else text
+        kind = "warns " if self.warns else ""
+        where = f" at step “{self.at}”:" if self.at else ""
+        return f"{text} ⇒{where} {kind}“{self.expect}”" if self.expect else text
 
 
-def fault(*steps: Step, expect: str, warns: bool = False) -> Fault:
-    """A fault of one or more steps and the phrase of the finding it must produce (a warning when `warns`)."""
-    return Fault(tuple(steps), expect, warns)
+def fault(*steps: Step, expect: str, warns: bool = False, at: str | None = None) -> Fault:
+    """A fault of one or more steps and the phrase of the finding it must produce (a warning when `warns`; for a
+    browser flow, `at` is the step where it must fail)."""
+    return Fault(tuple(steps), expect, warns, at)
 
 
 @dataclass(frozen=True)

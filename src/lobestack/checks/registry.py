@@ -22,7 +22,7 @@ from lobestack.checks.faults import AddFile, Edit, Fault, Pass, SetEnv, as_fault
 
 _ID = re.compile(r"^[A-Z0-9]+(-[A-Z0-9]+)+$")
 # Layers in catalogue order; each is a package of check modules under lobestack.checks.
-LAYERS = ("static", "stack", "host", "gpu", "prod")
+LAYERS = ("static", "stack", "e2e", "host", "gpu", "prod")
 
 
 WARN = "warn"  # a finding that is reported but does not fail the check (e.g. a certificate renewed soon)
@@ -183,6 +183,7 @@ _ORDER = {
     "CERT": 2,
     "CREDS": 3,
     "VERSION": 4,
+    "E2E": 0,
 }
 
 __all__ = [

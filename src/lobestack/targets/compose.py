@@ -27,6 +27,7 @@ import yaml
 from lobestack.deployment import Deployment, load_deployment
 from lobestack.errors import BadInput
 from lobestack.probes.http import HttpProbe
+from lobestack.provision.steps import ADMIN_PASSWORD_ENV, ADMIN_USERNAME_ENV, TEST_PASSWORD_ENV, TEST_USER_ENV
 from lobestack.render.bundle import bundle_dir
 from lobestack.render.ephemeral import APP_DOMAIN, AUTH_DOMAIN, S3_DOMAIN, render_ephemeral
 from lobestack.render.secrets import token as fresh_secret
@@ -46,7 +47,18 @@ from lobestack.targets.runs import (
     remove_leftovers,
     stack_lock,
 )
-from lobestack.targets.target import CONTAINERS, HOST_PORTS, WRITES, ServiceState, Target, TargetOptions
+from lobestack.targets.target import (
+    CONSOLE_ADMIN,
+    CONTAINERS,
+    HOST_PORTS,
+    TEST_USER,
+    WRITES,
+    Account,
+    Accounts,
+    ServiceState,
+    Target,
+    TargetOptions,
+)
 
 os.environ.setdefault("TESTCONTAINERS_RYUK_DISABLED", "true")
 os.environ.setdefault("TESTCONTAINERS_CONNECTION_MODE", "docker_host")
@@ -54,8 +66,8 @@ os.environ.setdefault("TESTCONTAINERS_CONNECTION_MODE", "docker_host")
 from testcontainers.compose import DockerCompose  # (imported after the settings above)
 
 CERT_DIR_IN_NGINX = "/etc/lobestack/certs"
-TEST_USER = "tester"
-CONSOLE_ADMIN = "admin"
+TEST_USERNAME = "tester"
+CONSOLE_ADMIN_USERNAME = "admin"
 # Test infrastructure of the ephemeral stack (docker-compose.ephemeral.yml): Nginx in front, and the breached-password
 # service Logto calls, answering inside the stack's network (pwnedpasswords.conf).
 EPHEMERAL_SERVICES = ("nginx", "pwned-passwords")
@@ -91,7 +103,7 @@ class EphemeralStack(Target):
     """One ephemeral stack: its deployment directory, its Compose project, its lifecycle."""
 
     name = "compose"
-    capabilities = frozenset({CONTAINERS, HOST_PORTS, WRITES})
+    only_pinned_names = True  # the browser reaches the stack and nothing else
 
     def __init__(self, root: Path, images: str, *, progress: Callable[[str], None] = print, keep: bool = False) -> None:
         if images not in IMAGE_SETS:
@@ -209,9 +221,9 @@ class EphemeralStack(Target):
         with (root / ".env").open("a", encoding="utf-8") as env:
             env.write(
                 "\n# --- ephemeral stack only: the console's admin and a test user (`provision` creates both) ---\n"
-                f"LOBESTACK_LOGTO_ADMIN_USERNAME={CONSOLE_ADMIN}\n"
+                f"LOBESTACK_LOGTO_ADMIN_USERNAME={CONSOLE_ADMIN_USERNAME}\n"
                 f"LOBESTACK_LOGTO_ADMIN_PASSWORD={fresh_secret(144)}\n"
-                f"LOBESTACK_TEST_USER={TEST_USER}\n"
+                f"LOBESTACK_TEST_USER={TEST_USERNAME}\n"
                 f"LOBESTACK_TEST_PASSWORD={fresh_secret(144)}\n"
             )
         ephemeral = bundle_dir() / "ephemeral"
@@ -286,6 +298,32 @@ class EphemeralStack(Target):
             lock = getattr(self, "_lock", None)
             if lock is not None:
                 lock.close()
+
+    @property
+    def capabilities(self) -> frozenset[str]:  # type: ignore[override]
+        found = {CONTAINERS, HOST_PORTS, WRITES}
+        accounts = self.accounts()
+        if accounts.user is not None:
+            found.add(TEST_USER)
+        if accounts.admin is not None:
+            found.add(CONSOLE_ADMIN)
+        return frozenset(found)
+
+    def accounts(self) -> Accounts:
+        """The stack's test user and the console's administrator: `provision` creates both from the run's .env."""
+        env = self.deployment.env
+        user, password = env.get(TEST_USER_ENV), env.get(TEST_PASSWORD_ENV)
+        admin, admin_password = env.get(ADMIN_USERNAME_ENV), env.get(ADMIN_PASSWORD_ENV)
+        return Accounts(
+            user=Account(user, password) if user and password else None,
+            admin=Account(admin, admin_password) if admin and admin_password else None,
+        )
+
+    def name_pins(self) -> dict[str, str]:
+        return {name: self.address(name) for name in self.public_names()}
+
+    def service_log(self, service: str, since: str) -> str | None:
+        return self.log_tail(service, lines=2000, since=since)
 
     @property
     def ca_file(self) -> Path:

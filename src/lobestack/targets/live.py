@@ -6,6 +6,7 @@ are reported skipped, with the reason."""
 from __future__ import annotations
 
 import ipaddress
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,10 +14,26 @@ from lobestack.deployment import Deployment, load_deployment
 from lobestack.errors import BadInput
 from lobestack.probes.dns import Resolution, Resolver
 from lobestack.probes.http import HttpProbe
-from lobestack.targets.target import WRITES, Target, TargetOptions
+from lobestack.targets.target import (
+    CONSOLE_ADMIN,
+    TEST_USER,
+    WRITES,
+    Account,
+    Accounts,
+    Target,
+    TargetOptions,
+)
 
 # Bounded everywhere: a dead address gives every check's verdict quickly.
 LIVE_TIMEOUT_S = 4.0
+# The browser flows' accounts on a live deployment: from the environment only, never from files in the repo.
+USER_VARS = ("LOBESTACK_E2E_USER", "LOBESTACK_E2E_PASSWORD")
+ADMIN_VARS = ("LOBESTACK_E2E_ADMIN_USER", "LOBESTACK_E2E_ADMIN_PASSWORD")
+
+
+def _account(names: tuple[str, str]) -> Account | None:
+    user, password = (os.environ.get(n, "") for n in names)
+    return Account(user, password) if user and password else None
 
 
 def parse_resolve(items: list[str]) -> dict[str, str]:
@@ -56,7 +73,7 @@ class LiveTarget(Target):
         self.exposure = tuple(exposure)
         self._ca_file = ca_file
         self.timeout_s = timeout_s
-        self.capabilities = frozenset({WRITES} if allow_writes else set())
+        self.allow_writes = allow_writes
         self.run_id = "live"
 
     @classmethod
@@ -87,6 +104,22 @@ class LiveTarget(Target):
         return f"{self.deployment.root} ({mode}{'; ' + pinned if pinned else ''})"
 
     @property
+    def capabilities(self) -> frozenset[str]:  # type: ignore[override]
+        found = {WRITES} if self.allow_writes else set()
+        accounts = self.accounts()
+        if accounts.user is not None:
+            found.add(TEST_USER)
+        if accounts.admin is not None:
+            found.add(CONSOLE_ADMIN)
+        return frozenset(found)
+
+    def accounts(self) -> Accounts:
+        return Accounts(user=_account(USER_VARS), admin=_account(ADMIN_VARS))
+
+    def name_pins(self) -> dict[str, str]:
+        return dict(self.resolve)
+
+    @property
     def ca_file(self) -> Path | None:
         return self._ca_file
 
@@ -106,6 +139,10 @@ class LiveTarget(Target):
     def why_not(self, need: str) -> str:
         if need == WRITES:
             return "target live is read-only: give --allow-writes to let this check write (and remove) its objects"
+        if need == TEST_USER:
+            return f"no test user: set {' and '.join(USER_VARS)} (an account of LobeChat's Logto)"
+        if need == CONSOLE_ADMIN:
+            return f"no console administrator: set {' and '.join(ADMIN_VARS)} (an account of Logto's console)"
         return super().why_not(need) + " (run it on the server itself, or against the compose target)"
 
     def exposure_addresses(self) -> list[str]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import subprocess
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -20,15 +20,37 @@ from lobestack.probes.http import HttpProbe
 CONTAINERS = "containers"  # exec in a service's container, read its health and logs
 HOST_PORTS = "host-ports"  # the ports the stack publishes, reachable on this host's loopback
 WRITES = "writes"  # the check writes (and removes) its own objects
+TEST_USER = "test-user"  # an account of LobeChat's Logto the browser flows sign in with
+CONSOLE_ADMIN = "console-admin"  # the Logto console's administrator (created by the flow on a fresh stack)
 CAPABILITIES = {
     CONTAINERS: "exec in the stack's containers",
     HOST_PORTS: "the stack's published ports on this host",
     WRITES: "writes to the deployment",
+    TEST_USER: "a test user to sign in with",
+    CONSOLE_ADMIN: "the Logto console's administrator account",
 }
 
 
 # The .env keys whose URLs the public reaches (their hosts are the deployment's public names).
 PUBLIC_URL_KEYS = ("APP_URL", "LOGTO_ENDPOINT", "LOGTO_ADMIN_ENDPOINT", "S3_ENDPOINT", "S3_PUBLIC_DOMAIN")
+
+
+@dataclass(frozen=True)
+class Account:
+    """An account the browser flows sign in with. The password never reaches a repr, a log or a report."""
+
+    username: str
+    password: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class Accounts:
+    user: Account | None = None  # LobeChat's test user (on Logto's default tenant)
+    admin: Account | None = None  # the console's administrator (Logto's admin tenant)
+
+    @property
+    def passwords(self) -> list[str]:
+        return [a.password for a in (self.user, self.admin) if a is not None]
 
 
 class Unsupported(Exception):
@@ -129,6 +151,21 @@ class Target(ABC):
     def resolution(self, name: str) -> Resolution:
         """Where `name` points for this target (pinned targets: their one address)."""
         return Resolution(name, (self.address(name),), pinned=True)
+
+    # --- the browser (e2e layer) ------------------------------------------------------------------------------------
+    only_pinned_names: bool = False  # the browser may resolve nothing but the pinned names
+
+    def name_pins(self) -> dict[str, str]:
+        """Public names the browser must dial at a given address (like `curl --resolve`); empty: DNS decides."""
+        return {}
+
+    def accounts(self) -> Accounts:
+        """The accounts the browser flows sign in with (none by default: those flows are skipped, saying why)."""
+        return Accounts()
+
+    def service_log(self, service: str, since: str) -> str | None:
+        """A service's log since an RFC 3339 time, secrets masked; None where the target cannot read logs."""
+        return None
 
     # --- containers (targets with CONTAINERS) ----------------------------------------------------------------------
     def services(self) -> list[ServiceState]:

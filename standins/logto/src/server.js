@@ -1,7 +1,7 @@
 // lobestack STAND-IN for the Logto core server (`npm start`), built on oidc-provider.
 // Not the real Logto: see README.md for the contract it honours and its gaps.
 import http from 'node:http';
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
 import Koa from 'koa';
 import mount from 'koa-mount';
 import Provider, { errors as oidcErrors } from 'oidc-provider';
@@ -327,9 +327,13 @@ function buildApp(cfg, tenants, cookieKeys) {
       if (path === '/console/welcome') return html(ctx, pages.consoleWelcomePage());
       if (path === '/register') return register(ctx, tenant);
       if (path === '/register/password') return registerPassword(ctx, tenant);
+      if (path === '/console/callback') return consoleCallback(ctx, tenant);
       if (path === '/console' || path === '/console/' || path.startsWith('/console/')) {
-        const [admin] = await tenant.store.findUsers({});
-        return html(ctx, pages.getStartedPage({ admin: admin?.username }));
+        // The console is an application of the admin tenant (admin-console): without its session it signs in
+        // through the admin tenant's OIDC, as the console SPA does.
+        const admin = await consoleUser(ctx, tenant);
+        if (!admin) return consoleSignIn(ctx, cfg);
+        return html(ctx, pages.getStartedPage({ admin: admin.username }));
       }
     } else if (path === '/console' || path.startsWith('/console/') || path.startsWith('/register')) {
       // The default tenant serves no console: Logto's experience app ends on "unknown session".
@@ -394,6 +398,51 @@ async function signIn(ctx, tenant) {
   return ctx.redirect(returnTo);
 }
 
+// The console's session. Real Logto: the console SPA (public client admin-console, PKCE) redeems the code at
+// ADMIN_ENDPOINT/oidc/token and keeps its tokens in the browser; the stand-in redeems the code server-side (one use,
+// bound to admin-console and the PKCE verifier it set) and keeps the signed-in administrator in a signed cookie.
+const CONSOLE_COOKIE = '_standin_console';
+const CONSOLE_VERIFIER_COOKIE = '_standin_console_pkce';
+
+/** The console's sign-in: an authorization request of admin-console (PKCE S256) on the admin tenant. */
+function consoleSignIn(ctx, cfg) {
+  const verifier = randomBytes(32).toString('base64url');
+  ctx.cookies.set(CONSOLE_VERIFIER_COOKIE, verifier, { signed: true, httpOnly: true, sameSite: 'lax', path: '/console' });
+  const url = new URL('/oidc/auth', cfg.adminEndpoint);
+  url.search = new URLSearchParams({
+    client_id: ADMIN_CONSOLE_ID,
+    redirect_uri: new URL('/console/callback', cfg.adminEndpoint).href,
+    response_type: 'code',
+    scope: 'openid profile',
+    state: randomBytes(12).toString('base64url'),
+    code_challenge: createHash('sha256').update(verifier).digest('base64url'),
+    code_challenge_method: 'S256',
+  }).toString();
+  return ctx.redirect(url.href);
+}
+
+async function consoleUser(ctx, tenant) {
+  const userId = ctx.cookies.get(CONSOLE_COOKIE, { signed: true });
+  if (!userId) return null;
+  const users = await tenant.store.findUsers({ search: userId });
+  return users.find((user) => user.id === userId) ?? null;
+}
+
+async function consoleCallback(ctx, tenant) {
+  const code = ctx.query.code && (await tenant.provider.AuthorizationCode.find(String(ctx.query.code)));
+  const verifier = ctx.cookies.get(CONSOLE_VERIFIER_COOKIE, { signed: true }) || '';
+  const challenge = createHash('sha256').update(verifier).digest('base64url');
+  if (!code || code.clientId !== ADMIN_CONSOLE_ID || code.isExpired || code.consumed || code.codeChallenge !== challenge) {
+    log.info('console callback without a valid code: signing in again');
+    return ctx.redirect('/console');
+  }
+  await code.consume();
+  ctx.cookies.set(CONSOLE_COOKIE, code.accountId, { signed: true, httpOnly: true, sameSite: 'lax', path: '/' });
+  log.info(`console sign-in of account ${code.accountId}`);
+  ctx.cookies.set(CONSOLE_VERIFIER_COOKIE, null, { path: '/console' });
+  return ctx.redirect('/console/get-started');
+}
+
 async function register(ctx) {
   if (ctx.method === 'GET') return html(ctx, pages.registerPage({}));
   if (ctx.method !== 'POST') ctx.throw(405);
@@ -432,8 +481,10 @@ async function registerPassword(ctx, tenant) {
     }
   }
   if (error) return html(ctx, pages.registerPasswordPage({ identifier, error }));
-  await createUser(tenant, { username: identifier, passwordEncrypted: await encryptPassword(newPassword) }, ADMIN_CONSOLE_ID);
+  const admin = await createUser(tenant, { username: identifier, passwordEncrypted: await encryptPassword(newPassword) }, ADMIN_CONSOLE_ID);
   ctx.cookies.set('_standin_register', null, { path: '/register' });
+  // Logto signs the new administrator in to the console
+  ctx.cookies.set(CONSOLE_COOKIE, admin.id, { signed: true, httpOnly: true, sameSite: 'lax', path: '/' });
   ctx.status = 303;
   return ctx.redirect('/console/get-started');
 }

@@ -1,0 +1,1 @@
+"""The browser layer (e2e): flows a person goes through, in Chromium, against a running stack."""

@@ -1,0 +1,91 @@
+"""The diagnosis reads the stack's evidence as it comes: Logto's error JSON, LobeChat's `[auth][error]` lines,
+Chromium's network errors and CORS messages, tRPC batch answers."""
+
+from __future__ import annotations
+
+from lobestack.browser import diagnosis
+from lobestack.browser.lobechat import parse_batch
+from lobestack.deployment import load_deployment
+from lobestack.render.ephemeral import render_ephemeral
+
+
+def test_logto_errors_name_the_registration_and_the_tenant(tmp_path) -> None:
+    render_ephemeral(tmp_path / "deploy")
+    deployment = load_deployment(tmp_path / "deploy")
+    redirect = diagnosis.logto_error({"code": "oidc.invalid_redirect_uri", "message": "…"}, deployment, "abc")
+    assert "https://lobe.test/api/auth/callback/logto is not a registered redirect URI of the application 'abc'" in (
+        redirect
+    )
+    client = diagnosis.logto_error({"code": "oidc.invalid_client", "message": "…"}, deployment, "abc")
+    assert "no application 'abc' (AUTH_LOGTO_ID)" in client
+    compose = (tmp_path / "deploy" / "docker-compose.yml").read_text()
+    (tmp_path / "deploy" / "docker-compose.yml").write_text(
+        compose.replace(
+            "ADMIN_ENDPOINT: ${LOGTO_ADMIN_ENDPOINT:?set LOGTO_ADMIN_ENDPOINT in .env}",
+            "ADMIN_ENDPOINT: ${LOGTO_ENDPOINT}",
+        )
+    )
+    shadowed = diagnosis.logto_error({"code": "oidc.invalid_client"}, load_deployment(tmp_path / "deploy"), "abc")
+    assert "ADMIN_ENDPOINT 'https://auth.test' is the same origin as its ENDPOINT" in shadowed
+
+
+def test_auth_error_lines_keep_what_auth_js_printed_with_them() -> None:
+    log = "\n".join(
+        [
+            "✅ database migration pass.",
+            "[auth][error] TypeError: fetch failed",
+            "    at node:internal/deps/undici/undici:13510:13",
+            "[auth][cause]: Error: unable to verify the first certificate",
+            "  code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE'",
+            "    at TLSSocket.onConnectSecure (node:_tls_wrap:1679:34)",
+            "GET /chat 200",
+        ]
+    )
+    assert diagnosis.auth_error_lines(log) == [
+        "[auth][error] TypeError: fetch failed",
+        "[auth][cause]: Error: unable to verify the first certificate",
+        "code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE'",
+    ]
+    assert diagnosis.node_error(log).startswith("UNABLE_TO_VERIFY_LEAF_SIGNATURE (the container does not trust")
+
+
+def test_browser_errors_in_words() -> None:
+    said = diagnosis.browser_error("net::ERR_CERT_AUTHORITY_INVALID", "https://auth.test/oidc/auth?x=1")
+    assert said == (
+        "the browser refused auth.test: net::ERR_CERT_AUTHORITY_INVALID (its certificate is not issued by a CA the "
+        "browser trusts)"
+    )
+
+
+def test_a_cors_refusal_is_reported_as_cors_never_as_a_timeout() -> None:
+    url = "https://s3.test/lobe/files/1/a.txt?X-Amz-Signature=x"
+    console = [
+        "error: Access to XMLHttpRequest at 'https://s3.test/lobe/files/1/a.txt?X-Amz-Signature=x' from origin "
+        "'https://lobe.test' has been blocked by CORS policy: Response to preflight request doesn't pass access "
+        "control check: No 'Access-Control-Allow-Origin' header is present on the requested resource.",
+    ]
+    failed = [("PUT", url, "net::ERR_FAILED")]
+    said = diagnosis.upload_blocked(url, 0, "", console, failed)
+    assert said.startswith(
+        "the browser blocked the upload by CORS: error: Access to XMLHttpRequest at 'https://s3.test/lobe/files/1/"
+        "a.txt?…' from origin 'https://lobe.test' has been blocked by CORS policy"
+    )
+    assert "MINIO_API_CORS_ALLOW_ORIGIN" in said
+    assert diagnosis.upload_blocked(url, 403, "<Error><Code>SignatureDoesNotMatch</Code></Error>", [], []) == (
+        "S3 answered 403 SignatureDoesNotMatch at s3.test"
+    )
+
+
+def test_trpc_batches_as_lobechat_answers_them() -> None:
+    ok = parse_batch(200, '[{"result":{"data":{"json":{"id":"file_abc","url":"https://s3.test/lobe/x"}}}}]')
+    assert ok.ok and ok.data == {"id": "file_abc", "url": "https://s3.test/lobe/x"}
+    empty = parse_batch(200, '[{"result":{"data":{"json":null,"meta":{"values":["undefined"]}}}}]')
+    assert empty.ok and empty.data is None
+    error = parse_batch(
+        400,
+        '[{"error":{"json":{"message":"File content is empty","code":-32600,"data":{"code":"BAD_REQUEST",'
+        '"httpStatus":400,"path":"document.parseFileContent"}}}}]',
+    )
+    assert not error.ok and (error.code, error.error) == ("BAD_REQUEST", "File content is empty")
+    assert error.describe() == "400 BAD_REQUEST 'File content is empty'"
+    assert not parse_batch(502, "<html>Bad Gateway</html>").ok
