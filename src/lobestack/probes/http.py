@@ -3,7 +3,6 @@ TLS verified against the deployment's CA (or the system store), SNI and Host as 
 
 from __future__ import annotations
 
-import ssl
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
@@ -11,6 +10,7 @@ from urllib.parse import urljoin, urlsplit
 import urllib3
 
 from lobestack.probes.budget import REQUESTS
+from lobestack.probes.trust import verifying_context
 
 
 class ProbeError(Exception):
@@ -39,9 +39,7 @@ class HttpProbe:
     ) -> None:
         self.resolve = resolve or {}
         self.timeout = urllib3.Timeout(connect=timeout_s, read=timeout_s)
-        self._context = ssl.create_default_context()
-        if ca_file is not None and ca_file.exists() and ca_file.read_text().strip():
-            self._context.load_verify_locations(cafile=str(ca_file))
+        self._context = verifying_context(ca_file)
 
     def get(self, url: str, *, follow: int = 0, headers: dict[str, str] | None = None) -> Response:
         """GET `url`; follow up to `follow` redirects. Raises ProbeError when no HTTP answer comes back."""

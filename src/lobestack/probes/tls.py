@@ -17,6 +17,7 @@ from pathlib import Path
 from cryptography import x509
 
 from lobestack.probes.budget import REQUESTS
+from lobestack.probes.trust import verifying_context
 
 VERSIONS = {
     "TLSv1": ssl.TLSVersion.TLSv1,
@@ -78,10 +79,8 @@ def _certificate(der: bytes) -> Certificate:
 
 def handshake(host: str, address: str, port: int, ca_file: Path | None, timeout_s: float = 5.0) -> Handshake:
     """Handshake with SNI `host` at `address:port`; read the leaf certificate whether or not it verifies."""
-    verifying = ssl.create_default_context()
-    verifying.check_hostname = False  # the name is judged on its own (Certificate.covers), not as a chain error
-    if ca_file is not None:
-        verifying.load_verify_locations(cafile=str(ca_file))
+    # the name is judged on its own (Certificate.covers), not as a chain error
+    verifying = verifying_context(ca_file, check_hostname=False)
     verify_error = None
     with _connect(address, port, timeout_s) as sock:
         try:
