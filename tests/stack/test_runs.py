@@ -54,3 +54,33 @@ def test_orphaned_work_directories_go_once_their_run_is_gone(monkeypatch: pytest
     assert oct(alive.stat().st_mode & 0o777) == "0o700"
     runs.remove_leftovers(progress=lambda line: None)
     assert alive.exists() and not gone.exists()
+
+
+def test_the_last_holder_unlocks_even_when_it_did_not_take_the_lock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The run's fixture takes the lock, a stack re-enters it, the fixture ends first (a stack whose start failed is
+    dropped without `down`, and its hold ends when it is collected): that stack's release must unlock, or the next
+    acquisition in this process waits for itself."""
+    monkeypatch.setattr(runs, "LOCK_FILE", tmp_path / "stack.lock")
+    fixture = runs.stack_lock(lambda line: None, 1.5)
+    fixture.__enter__()
+    stack = runs.stack_lock(lambda line: None, 1.5)
+    stack.__enter__()
+    fixture.__exit__(None, None, None)
+    stack.__exit__(None, None, None)
+    other = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import fcntl, sys\n"
+            f"handle = open({str(tmp_path / 'stack.lock')!r}, 'a+')\n"
+            "fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)\n",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert other.returncode == 0, other.stderr
+    with runs.stack_lock(lambda line: None, 1.5):  # and this process takes it again at once
+        pass

@@ -138,33 +138,32 @@ def stack_lock(progress: Callable[[str], None], timeout_s: float) -> Iterator[No
     """One ephemeral stack per host at a time (it binds 443, 8443 and the published ports): wait, bounded, for the
     run that holds them, saying which. Re-entrant within one process."""
     with _held_guard:
-        if _held[0]:
+        reentered = bool(_held[0])
+        if reentered:
             _held[0] += 1
-            reentered = True
-        else:
-            reentered = False
-    if reentered:
-        try:
-            yield
-        finally:
-            with _held_guard:
-                _held[0] -= 1
-        return
-    handle = _acquire(progress, timeout_s)
-    with _held_guard:
-        _held[:] = [1, handle]
+    if not reentered:
+        handle = _acquire(progress, timeout_s)
+        with _held_guard:
+            _held[:] = [1, handle]
     try:
         yield
     finally:
-        with _held_guard:
-            _held[0] -= 1
-            last = _held[0] == 0
-        if last:
-            handle.seek(0)
-            handle.truncate()
-            fcntl.flock(handle, fcntl.LOCK_UN)
-            handle.close()
-            _held[1] = None
+        _release()
+
+
+def _release() -> None:
+    """One holder less; the last one, whichever it is, unlocks (a stack dropped without `down` releases its hold
+    when it is collected, possibly after the holder that took the lock is gone)."""
+    with _held_guard:
+        _held[0] -= 1
+        if _held[0] > 0:
+            return
+        handle, _held[1] = _held[1], None
+    if handle is not None:
+        handle.seek(0)
+        handle.truncate()
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        handle.close()
 
 
 def _acquire(progress: Callable[[str], None], timeout_s: float):
