@@ -6,8 +6,14 @@ set -eu
 printf '%s\n%s\n' "$MINIO_ROOT_USER" "$MINIO_ROOT_PASSWORD" | mc alias set local http://minio:9000
 mc mb --ignore-existing "local/$S3_BUCKET"
 if [ "${S3_SET_ACL:-1}" = "1" ]; then
-  # LobeChat reads files from S3_PUBLIC_DOMAIN/<bucket>/<key>: anonymous s3:GetObject only, never list or write.
-  mc anonymous set download "local/$S3_BUCKET"
+  # LobeChat reads files from S3_PUBLIC_DOMAIN/<bucket>/<key>: anonymous s3:GetObject on the objects only, never
+  # list or write. (Not `mc anonymous set download`: its policy also lets anyone list the bucket, every file's name.)
+  cat > /tmp/lobe-read.json <<JSON
+{"Version": "2012-10-17", "Statement": [
+  {"Effect": "Allow", "Principal": {"AWS": ["*"]}, "Action": ["s3:GetObject"], "Resource": ["arn:aws:s3:::$S3_BUCKET/*"]}
+]}
+JSON
+  mc anonymous set-json /tmp/lobe-read.json "local/$S3_BUCKET"
 else
   mc anonymous set none "local/$S3_BUCKET"
 fi

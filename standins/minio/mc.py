@@ -7,6 +7,7 @@ NOT the real mc. Commands:
   mc mb [--ignore-existing|-p] ALIAS/BUCKET
   mc rb [--force] ALIAS/BUCKET
   mc anonymous set download|upload|public|none ALIAS/BUCKET[/PREFIX]
+  mc anonymous set-json FILE ALIAS/BUCKET[/PREFIX]
   mc anonymous get ALIAS/BUCKET ; mc anonymous get-json ALIAS/BUCKET
   mc ls [ALIAS[/BUCKET[/PREFIX]]]
   mc admin user add ALIAS [ACCESS [SECRET]]  (missing keys: stdin, one a line)
@@ -395,8 +396,32 @@ def _get_policy(s3, bucket):
 
 def cmd_anonymous(opts, args):
     if not args:
-        die("Not enough arguments. Usage: mc anonymous set|get|get-json ...")
+        die("Not enough arguments. Usage: mc anonymous set|set-json|get|get-json ...")
     sub, rest = args[0], args[1:]
+    if sub == "set-json":
+        # mc: the file's bytes (at most 120 KiB) are the bucket policy, sent as they are (cmd/anonymous-main.go)
+        if len(rest) != 2:
+            die("Incorrect number of arguments. Usage: mc anonymous set-json FILE ALIAS/BUCKET[/PREFIX]")
+        path, target = rest
+        alias, bucket, _prefix = split_target(target)
+        try:
+            with open(path, "rb") as f:
+                text = f.read(120 * 1024 + 1)
+        except OSError:
+            die(f"Unable to set anonymous for `{target}`.")
+        if len(text) > 120 * 1024:
+            die(f"Unable to set-json anonymous `{path}` for `{target}`. bytes.Buffer: too large")
+        s3 = s3_client(resolve_alias(opts, alias))
+        try:
+            s3.put_bucket_policy(Bucket=bucket, Policy=text.decode("utf-8"))
+        except Exception as exc:
+            die(f"Unable to set-json anonymous `{path}` for `{target}`. {client_error(exc)}")
+        out(
+            opts,
+            f"Access permission for `{target}` is set from `{path}`",
+            {"status": "success", "operation": "set-json", "bucket": target, "permission": path},
+        )
+        return 0
     if sub == "set":
         if len(rest) != 2:
             die("Incorrect number of arguments. Usage: mc anonymous set PERMISSION ALIAS/BUCKET[/PREFIX]")

@@ -47,7 +47,11 @@ def test_init_sh_pipes_keys_and_never_passes_them_as_arguments(tmp_path: Path) -
         "S3_ACCESS_KEY_ID": "LOBEAPPKEY0123456789",
         "S3_SECRET_ACCESS_KEY": AWKWARD_SECRET_KEY,
     }
-    script = INIT_SH.read_text().replace("/tmp/lobe-rw.json", str(tmp_path / "lobe-rw.json"))
+    script = (
+        INIT_SH.read_text()
+        .replace("/tmp/lobe-rw.json", str(tmp_path / "lobe-rw.json"))
+        .replace("/tmp/lobe-read.json", str(tmp_path / "lobe-read.json"))
+    )
     result = subprocess.run(["sh", "-c", script], env=env, capture_output=True, text=True, timeout=30)
     assert result.returncode == 0, result.stderr
     calls = [chunk.strip("\n").split("\n") for chunk in log.read_text().split("ARGS\n")[1:]]
@@ -61,6 +65,12 @@ def test_init_sh_pipes_keys_and_never_passes_them_as_arguments(tmp_path: Path) -
     for call in args:
         assert AWKWARD_PASSWORD not in call and AWKWARD_SECRET_KEY not in call, call
     assert ["admin", "policy", "attach", "local", "lobe-rw", "--user=LOBEAPPKEY0123456789"] in args
+    assert ["anonymous", "set-json", str(tmp_path / "lobe-read.json"), "local/lobe"] in args
+    from lobestack.checks.stack.s3 import READ_POLICY  # what the live faults restore
+
+    assert (tmp_path / "lobe-read.json").read_text() == READ_POLICY
+    read = json.loads(READ_POLICY)
+    assert [(st["Action"], st["Resource"]) for st in read["Statement"]] == [(["s3:GetObject"], ["arn:aws:s3:::lobe/*"])]
 
 
 @pytest.fixture

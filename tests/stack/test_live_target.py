@@ -16,7 +16,7 @@ import pytest
 
 from lobestack.checks import all_checks
 from lobestack.checks.faults import Command, Fault
-from lobestack.checks.stack.s3 import _MC, PROBE_PREFIX, s3_of
+from lobestack.checks.stack.s3 import _MC, _SET_READ_POLICY, PROBE_PREFIX, s3_of
 from lobestack.render.ephemeral import APP_DOMAIN, AUTH_DOMAIN, S3_DOMAIN, render_ephemeral
 from lobestack.targets.target import CONTAINERS, HOST_PORTS, WRITES
 from tests.conftest import REPO
@@ -78,7 +78,7 @@ def test_read_only_against_a_running_stack_passes_and_skips_what_it_cannot_do(he
 
 def test_with_writes_a_failing_s3_check_still_removes_what_it_wrote(healthy_stack, tmp_path: Path) -> None:
     no_public_read = Fault(
-        (Command("minio", ("sh", "-c", f"{_MC} set none probe/lobe"), ("sh", "-c", f"{_MC} set download probe/lobe")),)
+        (Command("minio", ("sh", "-c", f"{_MC} set none probe/lobe"), _SET_READ_POLICY),)
     )
     with injected(healthy_stack, no_public_read):
         result = run_live(

@@ -112,13 +112,19 @@ def test_bundle_init_script_makes_bucket_policy_and_user(minio: Started, init_ru
     code, out = mc(minio, "anonymous", "get-json", f"local/{BUCKET}")
     policy = json.loads(out)
     assert code == 0
-    # what `mc anonymous set download` writes: anonymous GetObject on the objects (and listing of the bucket)
-    assert {
-        "Effect": "Allow",
-        "Principal": {"AWS": ["*"]},
-        "Action": ["s3:GetObject"],
-        "Resource": [f"arn:aws:s3:::{BUCKET}/*"],
-    } in policy["Statement"]
+    # anonymous GetObject on the objects, and nothing else (`mc anonymous set download` would let anyone list too)
+    assert policy["Statement"] == [
+        {
+            "Effect": "Allow",
+            "Principal": {"AWS": ["*"]},
+            "Action": ["s3:GetObject"],
+            "Resource": [f"arn:aws:s3:::{BUCKET}/*"],
+        }
+    ]
+    import requests
+
+    listing = requests.get(minio.url(9000, f"/{BUCKET}/?list-type=2"), timeout=5)
+    assert listing.status_code == 403 and "<Code>AccessDenied</Code>" in listing.text
 
 
 def test_presigned_put_and_get_of_5_mb_round_trip(minio: Started, app) -> None:

@@ -21,6 +21,20 @@ GROUP = Group("S3", layer="stack", title="S3 through the public endpoint")
 PROBE_PREFIX = "lobestack-probe"
 ROUND_TRIP_BYTES = 5 * 1024 * 1024
 _MC = 'mc alias set probe http://127.0.0.1:9000 "$MINIO_ROOT_USER" "$MINIO_ROOT_PASSWORD" >/dev/null && mc anonymous'
+# The bucket policy minio/init.sh sets for S3_SET_ACL=1 (bucket "lobe"): anonymous GetObject on the objects only.
+READ_POLICY = (
+    '{"Version": "2012-10-17", "Statement": [\n'
+    '  {"Effect": "Allow", "Principal": {"AWS": ["*"]}, "Action": ["s3:GetObject"], '
+    '"Resource": ["arn:aws:s3:::lobe/*"]}\n'
+    "]}\n"
+)
+# Sets READ_POLICY again, as minio-init does (the JSON reaches the shell as its $0: no quoting to get wrong).
+_SET_READ_POLICY = (
+    "sh",
+    "-c",
+    f'printf %s "$0" > /tmp/lobestack-read.json && {_MC} set-json /tmp/lobestack-read.json probe/lobe',
+    READ_POLICY,
+)
 
 
 def s3_of(target: Any) -> S3Endpoint:
@@ -131,16 +145,20 @@ def cors(target: Any) -> Iterator[Finding]:
 
 @GROUP.check(
     "S3-PUBLIC-READ",
-    title="anonymous GET at S3_PUBLIC_DOMAIN/<bucket>/<key> works when S3_SET_ACL is on, and is refused when off",
-    fix="with S3_SET_ACL=1 LobeChat links files at S3_PUBLIC_DOMAIN: the bucket needs the anonymous-read policy "
-    "(`mc anonymous set download local/<bucket>`, done by minio-init); with 0 it must not be public",
+    title="anonymous GET at S3_PUBLIC_DOMAIN/<bucket>/<key> works when S3_SET_ACL is on, and is refused when off; "
+    "anonymous listing of the bucket is always refused",
+    fix="with S3_SET_ACL=1 LobeChat links files at S3_PUBLIC_DOMAIN: the bucket needs an anonymous-read policy for "
+    "its objects only (s3:GetObject on <bucket>/*, set by minio-init with `mc anonymous set-json`; not `mc anonymous "
+    "set download`, which also lets anyone list every file's name); with 0 it must not be public",
     faults=[
         fault(
-            Command(
-                "minio", ("sh", "-c", f"{_MC} set none probe/lobe"), ("sh", "-c", f"{_MC} set download probe/lobe")
-            ),
+            Command("minio", ("sh", "-c", f"{_MC} set none probe/lobe"), _SET_READ_POLICY),
             expect="anonymous GET answered 403",
-        )
+        ),
+        fault(
+            Command("minio", ("sh", "-c", f"{_MC} set download probe/lobe"), _SET_READ_POLICY),
+            expect="anonymous listing of the bucket answered 200",
+        ),
     ],
     needs=[WRITES],
 )
@@ -164,3 +182,14 @@ def public_read(target: Any) -> Iterator[Finding]:
             )
         elif not acl_on and response.status == 200:
             yield Finding(f"S3_SET_ACL is off, but anonymous GET answered 200 at {url}: the bucket is public")
+        listing = f"{public}/{bucket_of(target)}/?list-type=2&max-keys=1"
+        try:
+            listed = target.http.get(listing)
+        except ProbeError as exc:
+            yield Finding(f"anonymous GET {listing}: {exc}")
+            return
+        if listed.status == 200:
+            yield Finding(
+                f"anonymous listing of the bucket answered 200 at {listing}: anyone can read every file's name (the "
+                "policy grants s3:ListBucket, as `mc anonymous set download` does)"
+            )

@@ -301,11 +301,11 @@ def s3_public(d: Deployment) -> Iterator[Finding]:
 @GROUP.check(
     "XREF-S3-ACL",
     title="with S3_SET_ACL=1 the bucket gets an anonymous-read policy (minio-init)",
-    fix="keep the minio-init service and its `mc anonymous set download` step (or set S3_SET_ACL=0 for "
-    "presigned reads)",
+    fix="keep the minio-init service and its `mc anonymous set-json` step, anonymous s3:GetObject on the objects "
+    "(or set S3_SET_ACL=0 for presigned reads)",
     faults=[
         fault(
-            Edit("minio/init.sh", '  mc anonymous set download "local/$S3_BUCKET"\n', "  true\n"),
+            Edit("minio/init.sh", '  mc anonymous set-json /tmp/lobe-read.json "local/$S3_BUCKET"\n', "  true\n"),
             expect="minio/init.sh sets no anonymous-read policy",
         ),
         fault(
@@ -315,7 +315,7 @@ def s3_public(d: Deployment) -> Iterator[Finding]:
     ],
     passes=[
         passes(
-            Edit("minio/init.sh", '  mc anonymous set download "local/$S3_BUCKET"\n', "  true\n"),
+            Edit("minio/init.sh", '  mc anonymous set-json /tmp/lobe-read.json "local/$S3_BUCKET"\n', "  true\n"),
             SetEnv({"S3_SET_ACL": "0"}),
             why="presigned reads (S3_SET_ACL=0) need no anonymous policy",
         )
@@ -324,11 +324,12 @@ def s3_public(d: Deployment) -> Iterator[Finding]:
 def s3_acl(d: Deployment) -> Iterator[Finding]:
     if (d.app_env("S3_SET_ACL") or "1") != "1":
         return
-    text = d.init_script or ""
+    # the script's commands, not its comments
+    text = "\n".join(line for line in (d.init_script or "").splitlines() if not line.lstrip().startswith("#"))
     init_jobs = [s for s in d.compose.services.values() if s.one_shot and "minio-init" in s.start_command]
     if not init_jobs:
         yield Finding("no one-shot minio-init service that runs minio-init.sh", COMPOSE)
-    elif "mc anonymous set download" not in text:
+    elif "mc anonymous set-json" not in text and "mc anonymous set download" not in text:
         yield Finding(
             "minio/init.sh sets no anonymous-read policy; files at S3_PUBLIC_DOMAIN answer 403", "minio/init.sh"
         )
