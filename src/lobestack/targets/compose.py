@@ -48,10 +48,8 @@ from lobestack.targets.runs import (
     stack_lock,
 )
 from lobestack.targets.target import (
-    CONSOLE_ADMIN,
     CONTAINERS,
     HOST_PORTS,
-    TEST_USER,
     WRITES,
     Account,
     Accounts,
@@ -302,13 +300,7 @@ class EphemeralStack(Target):
 
     @property
     def capabilities(self) -> frozenset[str]:  # type: ignore[override]
-        found = {CONTAINERS, HOST_PORTS, WRITES}
-        accounts = self.accounts()
-        if accounts.user is not None:
-            found.add(TEST_USER)
-        if accounts.admin is not None:
-            found.add(CONSOLE_ADMIN)
-        return frozenset(found)
+        return frozenset({CONTAINERS, HOST_PORTS, WRITES} | self.account_capabilities())
 
     def accounts(self) -> Accounts:
         """The stack's test user and the console's administrator: `provision` creates both from the run's .env."""
@@ -365,16 +357,7 @@ class EphemeralStack(Target):
     def _start_lobe(self, lobe: str) -> None:
         """Create (or recreate, when its environment changed) LobeChat and wait until it is ready."""
         self.compose_run("up", "-d", "--no-deps", "--no-build", lobe, timeout_s=180)
-        deadline = time.monotonic() + 120
-        while True:
-            state = next((s for s in self.services() if s.name == lobe), None)
-            if state is not None and state.ready:
-                break
-            if state is not None and state.failed:  # as fast as the start: a crash ends the wait at once
-                raise StackStartError(lobe, state.failed, self._health_output(lobe), self.log_tail(lobe))
-            if time.monotonic() > deadline:
-                raise StackStartError(lobe, "not ready 120 s after it was started", self._health_output(lobe))
-            time.sleep(0.5)
+        self.wait_ready(lobe, timeout_s=120, fail_fast=True)  # as fast as the start: a crash ends the wait at once
         if lobe not in self.durations:
             self.durations[lobe] = time.monotonic() - self._t0
             self.progress(f"  {lobe:12} {'healthy':24} {self.durations[lobe]:6.1f} s")
@@ -580,12 +563,17 @@ class EphemeralStack(Target):
             check=check,
         )
 
-    def wait_ready(self, *services: str, timeout_s: float = 90.0) -> None:
-        """Wait (bounded) until these services are ready again, e.g. after a fault was undone."""
+    def wait_ready(self, *services: str, timeout_s: float = 90.0, fail_fast: bool = False) -> None:
+        """Wait (bounded) until these services are ready again, e.g. after a fault was undone; with `fail_fast`, a
+        service that can no longer become ready (exited, restarting, unhealthy) ends the wait at once."""
         deadline = time.monotonic() + timeout_s
         pending = set(services)
         while pending:
             states = {s.name: s for s in self.services()}
+            failed = [n for n in sorted(pending) if fail_fast and n in states and states[n].failed]
+            if failed:
+                name = failed[0]
+                raise StackStartError(name, states[name].failed, self._health_output(name), self.log_tail(name))
             pending = {n for n in pending if not (n in states and states[n].ready)}
             if not pending:
                 return

@@ -105,13 +105,7 @@ class LiveTarget(Target):
 
     @property
     def capabilities(self) -> frozenset[str]:  # type: ignore[override]
-        found = {WRITES} if self.allow_writes else set()
-        accounts = self.accounts()
-        if accounts.user is not None:
-            found.add(TEST_USER)
-        if accounts.admin is not None:
-            found.add(CONSOLE_ADMIN)
-        return frozenset(found)
+        return frozenset(({WRITES} if self.allow_writes else set()) | self.account_capabilities())
 
     def accounts(self) -> Accounts:
         return Accounts(user=_account(USER_VARS), admin=_account(ADMIN_VARS))

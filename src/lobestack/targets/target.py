@@ -163,6 +163,11 @@ class Target(ABC):
         """The accounts the browser flows sign in with (none by default: those flows are skipped, saying why)."""
         return Accounts()
 
+    def account_capabilities(self) -> set[str]:
+        """TEST_USER and CONSOLE_ADMIN, for each account this target has."""
+        accounts = self.accounts()
+        return {need for need, account in ((TEST_USER, accounts.user), (CONSOLE_ADMIN, accounts.admin)) if account}
+
     def service_log(self, service: str, since: str) -> str | None:
         """A service's log since an RFC 3339 time, secrets masked; None where the target cannot read logs."""
         return None
