@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 
 from lobestack.errors import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_INTERNAL, EXIT_OK, BadInput
@@ -74,7 +75,17 @@ def _parser() -> argparse.ArgumentParser:
         "--ca-file", type=Path, help="CA to trust besides the system store (default: the deployment's ca/extra-ca.pem)"
     )
 
-    images = sub.add_parser("images", help="build the reference image set (what --images reference runs)")
+    images = sub.add_parser(
+        "images", help="build a locally built image set (what --images reference|standin runs), with progress"
+    )
+    images.add_argument(
+        "--images",
+        dest="image_set",
+        choices=("reference", "standin"),
+        default="reference",
+        help="reference: real LobeChat from its npm package (about 20 min cold) with the Logto and MinIO stand-ins; "
+        "standin: the fast all-stand-in set (default: reference)",
+    )
     images.add_argument("--rebuild", action="store_true", help="build even when an image is up to date")
     images.add_argument(
         "--extra-ca", type=Path, help="CA bundle that npm/pip in the build stages trust (default: the host's bundle)"
@@ -165,17 +176,24 @@ def _provision(args: argparse.Namespace) -> int:
 
 
 def _images(args: argparse.Namespace) -> int:
-    from lobestack.targets.images import ImageBuildError, ensure_images, standins_dir
+    from lobestack.targets.images import SET_DESCRIPTIONS, ImageBuildError, checkout_dir, ensure_images, specs_for
 
     if args.extra_ca is not None and not args.extra_ca.is_file():
         raise BadInput("file not found", args.extra_ca)
-    standins_dir()  # an installation without the stand-ins' sources stops here, in one line
-    print("lobestack images: the reference set (stand-ins for LobeChat, Logto, MinIO; real PostgreSQL and Nginx)")
+    checkout_dir()  # an installation without the build contexts stops here, in one line
+    print(f"lobestack images: the {args.image_set} set ({SET_DESCRIPTIONS[args.image_set]})", flush=True)
+    t0 = time.monotonic()
     try:
-        ensure_images(extra_ca=args.extra_ca, rebuild=args.rebuild, progress=lambda line: print(line, flush=True))
+        built = ensure_images(
+            specs_for(args.image_set),
+            extra_ca=args.extra_ca,
+            rebuild=args.rebuild,
+            progress=lambda line: print(line, flush=True),
+        )
     except ImageBuildError as exc:
         print(f"lobestack: error: {exc}", file=sys.stderr)
         return EXIT_INTERNAL
+    print(f"lobestack images: {len(built)} built, in {time.monotonic() - t0:.1f} s")
     return EXIT_OK
 
 

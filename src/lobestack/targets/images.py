@@ -1,8 +1,15 @@
-"""The reference image set, built locally: stand-ins for LobeChat, Logto and MinIO, and real PostgreSQL+pgvector
-and Nginx from Debian packages. Each image is rebuilt only when its build context changed (a content hash label).
+"""The locally built image sets, for hosts with no container registry:
 
-The build contexts live in `standins/` of a lobestack source checkout: they are test infrastructure, not part of
-the deployment bundle, and the wheel does not carry them.
+- `reference`: REAL LobeChat 1.143.3, built from its npm package (`upstream/lobechat`, following the package's own
+  Dockerfile.database), stand-ins for Logto and MinIO, and real PostgreSQL+pgvector and Nginx from Debian packages;
+- `standin`: the same with a LobeChat stand-in too: the fast set (seconds to build instead of twenty minutes).
+
+(`official`, the third set, is pulled, never built.) Each image is rebuilt only when its build context changed (a
+content hash label); the real LobeChat's heavy stages (install, next build) are also cached by Docker's layer cache,
+so a change to its last stage rebuilds in seconds.
+
+The build contexts live in `standins/` and `upstream/` of a lobestack source checkout: they are test infrastructure,
+not part of the deployment bundle, and the wheel does not carry them.
 
 Every image is also tagged by its content (`<name>:ctx-<hash>`), and a stack runs those tags: several checkouts on
 one host (each with its own stand-ins) then never swap an image under each other's stack; the plain tag
@@ -15,10 +22,15 @@ trusts); it is used in build stages only and never lands in a final image."""
 
 from __future__ import annotations
 
+import collections
+import contextlib
 import hashlib
+import json
 import os
 import shutil
+import signal
 import subprocess
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,6 +43,9 @@ DEFAULT_BASE = os.environ.get("LOBESTACK_BASE_IMAGE", "lobestack/bookworm-base:1
 HOST_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
 # Not part of an image's content: docs, dependency caches, the CA copied in at build time.
 _SKIP = {"node_modules", "extra-ca.pem", "README.md", "__pycache__"}
+# A quick image builds in under a minute; the real LobeChat's cold build takes about twenty (next build).
+QUICK_BUILD_S = 900
+LONG_BUILD_S = 5400
 
 
 @dataclass(frozen=True)
@@ -38,35 +53,79 @@ class ImageSpec:
     directory: str
     tag: str
     build_args: dict[str, str] = field(default_factory=dict)
+    root: str = "standins"  # standins/ (stand-ins, and the real PostgreSQL and Nginx) or upstream/ (real products)
+    timeout_s: int = QUICK_BUILD_S
+    info_file: str = ""  # a JSON file in the image that says what the build resolved (shown after a build)
+
+    @property
+    def long(self) -> bool:
+        """A build long enough to show its steps and a heartbeat while it runs."""
+        return self.timeout_s > QUICK_BUILD_S
+
+    def context(self) -> Path:
+        return checkout_dir(self.root) / self.directory
 
     def content_tag(self, base_image: str = DEFAULT_BASE) -> str:
         """`<name>:ctx-<hash of the build context>`: the image this checkout's sources build."""
-        wanted = context_hash(standins_dir() / self.directory, {**self.build_args, "BASE_IMAGE": base_image})
+        wanted = context_hash(self.context(), {**self.build_args, "BASE_IMAGE": base_image})
         return f"{self.tag.rsplit(':', 1)[0]}:ctx-{wanted}"
 
 
-REFERENCE_IMAGES = (
-    ImageSpec("postgres", "lobestack/postgres-pgvector:1", {"WITH_PGVECTOR": "1"}),
-    ImageSpec("minio", "lobestack/minio-standin:1"),
-    ImageSpec("logto", "lobestack/logto-standin:1"),
-    ImageSpec("lobechat", "lobestack/lobechat-standin:1"),
-    ImageSpec("nginx", "lobestack/nginx:1"),
+POSTGRES = ImageSpec("postgres", "lobestack/postgres-pgvector:1", {"WITH_PGVECTOR": "1"})
+MINIO_STANDIN = ImageSpec("minio", "lobestack/minio-standin:1")
+LOGTO_STANDIN = ImageSpec("logto", "lobestack/logto-standin:1")
+LOBECHAT_STANDIN = ImageSpec("lobechat", "lobestack/lobechat-standin:1")
+LOBECHAT = ImageSpec(
+    "lobechat",
+    "lobestack/lobechat:1.143.3",
+    root="upstream",
+    timeout_s=LONG_BUILD_S,
+    info_file="/app/lobestack-build.json",
 )
+NGINX = ImageSpec("nginx", "lobestack/nginx:1")
+
+# Every set Compose can run; the built ones by their images, in build order (the long build last).
+IMAGE_SETS = ("official", "reference", "standin")
+BUILT_SETS: dict[str, tuple[ImageSpec, ...]] = {
+    "reference": (POSTGRES, MINIO_STANDIN, LOGTO_STANDIN, NGINX, LOBECHAT),
+    "standin": (POSTGRES, MINIO_STANDIN, LOGTO_STANDIN, NGINX, LOBECHAT_STANDIN),
+}
+# What each set is, said on the first line of every run that uses it.
+SET_DESCRIPTIONS = {
+    "official": "the upstream images, pulled",
+    "reference": "REAL LobeChat 1.143.3 built locally from its npm package; STAND-INS for Logto and MinIO; "
+    "PostgreSQL/pgvector and Nginx are real",
+    "standin": "the FAST set: STAND-INS for LobeChat, Logto and MinIO; PostgreSQL/pgvector and Nginx are real",
+}
+REFERENCE_IMAGES = BUILT_SETS["reference"]
+STANDIN_IMAGES = BUILT_SETS["standin"]
 
 
 class ImageBuildError(RuntimeError):
     pass
 
 
-def standins_dir() -> Path:
-    """`standins/` of the source checkout this module runs from; BadInput when there is none (an installed wheel)."""
-    checkout = Path(__file__).resolve().parents[3] / "standins"
-    if not (checkout / "docker-compose.reference.yml").is_file():
+def checkout_dir(root: str = "standins") -> Path:
+    """`standins/` or `upstream/` of the source checkout this module runs from; BadInput when there is none (an
+    installed wheel)."""
+    checkout = Path(__file__).resolve().parents[3]
+    if not (checkout / "standins" / "docker-compose.reference.yml").is_file():
         raise BadInput(
-            "the reference image set (--images reference) is built from a lobestack source checkout "
-            "(its standins/ folder); this installation has none: run from a clone, or use --images official"
+            "the locally built image sets (--images reference|standin) are built from a lobestack source checkout "
+            "(its standins/ and upstream/ folders); this installation has none: run from a clone, or use "
+            "--images official"
         )
-    return checkout
+    return checkout / root
+
+
+def standins_dir() -> Path:
+    return checkout_dir("standins")
+
+
+def specs_for(images: str) -> tuple[ImageSpec, ...]:
+    if images not in BUILT_SETS:
+        raise BadInput(f"unknown image set {images!r} to build (one of {', '.join(BUILT_SETS)})")
+    return BUILT_SETS[images]
 
 
 def context_hash(directory: Path, build_args: dict[str, str]) -> str:
@@ -80,7 +139,8 @@ def context_hash(directory: Path, build_args: dict[str, str]) -> str:
 
 
 def _drop_other_contexts(spec: ImageSpec, keep: str) -> None:
-    """Remove this image's tags of other contexts (docker refuses while a container still uses one: left alone)."""
+    """Remove this image's tags of other contexts (docker refuses while a container still uses one: left alone).
+    Only the tags go: the layers of the build stages stay in Docker's cache for the next build."""
     repo = spec.tag.rsplit(":", 1)[0]
     listed = subprocess.run(
         ["docker", "image", "ls", repo, "--format", "{{.Repository}}:{{.Tag}}"],
@@ -107,22 +167,43 @@ def _image_exists(tag: str) -> bool:
     return subprocess.run(["docker", "image", "inspect", tag], capture_output=True, timeout=30).returncode == 0
 
 
-def content_tags(specs: tuple[ImageSpec, ...] = REFERENCE_IMAGES, base_image: str = DEFAULT_BASE) -> dict[str, str]:
-    """Plain tag -> content tag, for every image of the set (what a stack of this checkout runs)."""
+def content_tags(specs: tuple[ImageSpec, ...] | None = None, base_image: str = DEFAULT_BASE) -> dict[str, str]:
+    """Plain tag -> content tag, for every image of the given specs (default: of every built set): what a stack of
+    this checkout runs."""
+    if specs is None:
+        specs = tuple({spec.tag: spec for built in BUILT_SETS.values() for spec in built}.values())
     return {spec.tag: spec.content_tag(base_image) for spec in specs}
 
 
+def build_info(spec: ImageSpec, ref: str) -> dict[str, str]:
+    """What the image's build resolved (its `info_file`), or {} where it has none."""
+    if not spec.info_file:
+        return {}
+    result = subprocess.run(
+        ["docker", "run", "--rm", "--network", "none", "--entrypoint", "/bin/cat", ref, spec.info_file],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    try:
+        info = json.loads(result.stdout) if result.returncode == 0 else {}
+    except json.JSONDecodeError:
+        return {}
+    return {str(k): str(v) for k, v in info.items()} if isinstance(info, dict) else {}
+
+
 def ensure_images(
-    specs: tuple[ImageSpec, ...] = REFERENCE_IMAGES,
+    specs: tuple[ImageSpec, ...] = STANDIN_IMAGES,
     *,
     base_image: str = DEFAULT_BASE,
     extra_ca: Path | None = None,
     rebuild: bool = False,
     progress: Callable[[str], None] = print,
-    timeout_s: int = 900,
+    timings: dict[str, BuildTiming] | None = None,
 ) -> list[str]:
-    """Build what is missing or stale; return the tags built."""
-    root = standins_dir()
+    """Build what is missing or stale; return the tags built. `timings` (when given) gets each build's time and the
+    host's peak memory during it."""
+    checkout_dir()
     if not _image_exists(base_image):
         raise BadInput(
             f"base image {base_image} is missing: run scripts/setup-host (it builds it with debootstrap), "
@@ -131,7 +212,7 @@ def ensure_images(
     ca = extra_ca if extra_ca is not None else (HOST_CA_BUNDLE if HOST_CA_BUNDLE.exists() else None)
     built = []
     for spec in specs:
-        directory = root / spec.directory
+        directory = spec.context()
         wanted = context_hash(directory, {**spec.build_args, "BASE_IMAGE": base_image})
         ref = spec.content_tag(base_image)
         if not rebuild and _image_exists(ref):
@@ -144,39 +225,97 @@ def ensure_images(
             shutil.copyfile(ca, ca_copy)
         else:
             ca_copy.write_text("")
-        args = [
-            "docker",
-            "build",
-            "--quiet",
-            "--tag",
-            spec.tag,
-            "--tag",
-            ref,
-            "--label",
-            f"{HASH_LABEL}={wanted}",
-            "--build-arg",
-            f"BASE_IMAGE={base_image}",
-        ]
+        args = ["docker", "build", "--tag", spec.tag, "--tag", ref, "--label", f"{HASH_LABEL}={wanted}"]
+        args += ["--build-arg", f"BASE_IMAGE={base_image}"]
         for key, value in spec.build_args.items():
             args += ["--build-arg", f"{key}={value}"]
-        t0 = time.monotonic()
-        progress(f"  image {spec.tag:34} building…")
+        where = "" if spec.root == "standins" else f" from {spec.root}/{spec.directory}"
+        progress(
+            f"  image {spec.tag:34} building{where}…" + (" (about 20 min cold, seconds cached)" if spec.long else "")
+        )
         try:
-            result = subprocess.run(
-                [*args, str(directory)],
-                capture_output=True,
-                text=True,
-                timeout=timeout_s,
-                env={**os.environ, "DOCKER_BUILDKIT": "0"},
-            )
-        except subprocess.TimeoutExpired:
-            raise ImageBuildError(f"building {spec.tag} took over {timeout_s} s") from None
+            timing = _run_build([*args, str(directory)], spec, progress)
         finally:
             ca_copy.unlink(missing_ok=True)
-        if result.returncode != 0:
-            tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-15:])
-            raise ImageBuildError(f"building {spec.tag} from {directory} failed:\n{tail}")
-        progress(f"  image {spec.tag:34} built in {time.monotonic() - t0:.1f} s")
+        memory = f", host memory in use peaked {timing.peak_gib:.1f} GiB" if timing.peak_gib is not None else ""
+        progress(f"  image {spec.tag:34} built in {timing.seconds:.1f} s{memory}")
+        if timings is not None:
+            timings[spec.tag] = timing
+        info = build_info(spec, ref)
+        if info:
+            progress("  resolved: " + ", ".join(f"{k} {v}" for k, v in info.items()))
         _drop_other_contexts(spec, ref)
         built.append(spec.tag)
     return built
+
+
+@dataclass(frozen=True)
+class BuildTiming:
+    seconds: float
+    peak_gib: float | None  # the host's memory in use (MemTotal - MemAvailable) at its highest; None off Linux
+
+
+def _memory_in_use_kib() -> int | None:
+    try:
+        fields = dict(line.split(":", 1) for line in Path("/proc/meminfo").read_text().splitlines() if ":" in line)
+        return int(fields["MemTotal"].split()[0]) - int(fields["MemAvailable"].split()[0])
+    except (OSError, KeyError, ValueError):
+        return None
+
+
+def _run_build(args: list[str], spec: ImageSpec, progress: Callable[[str], None]) -> BuildTiming:
+    """Run one `docker build` (classic builder) to its end or its timeout. A long build shows each step and, every
+    minute, the time so far; every build samples the host's memory in use. The last lines say why a build failed."""
+    t0 = time.monotonic()
+    peak = [_memory_in_use_kib()]
+    tail: collections.deque[str] = collections.deque(maxlen=25)
+    process = subprocess.Popen(
+        args,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        errors="replace",
+        env={**os.environ, "DOCKER_BUILDKIT": "0"},
+        start_new_session=True,  # its own process group: a timeout stops the client and whatever it started
+    )
+    done = threading.Event()
+
+    def stop() -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+
+    def sample() -> None:
+        last_beat = t0
+        while not done.wait(1.0):
+            used = _memory_in_use_kib()
+            if used is not None and peak[0] is not None:
+                peak[0] = max(peak[0], used)
+            if spec.long and time.monotonic() - last_beat >= 60:
+                last_beat = time.monotonic()
+                progress(f"    … {spec.tag}: {last_beat - t0:.0f} s so far")
+            if time.monotonic() - t0 > spec.timeout_s:
+                stop()
+                return
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    try:
+        assert process.stdout is not None
+        for line in process.stdout:
+            line = line.rstrip()
+            tail.append(line)
+            if spec.long and line.startswith("Step "):
+                progress(f"    {line[:150]}")
+        returncode = process.wait()
+    finally:
+        done.set()
+        sampler.join(timeout=5)
+        if process.poll() is None:
+            stop()
+            process.wait()
+    seconds = time.monotonic() - t0
+    if seconds > spec.timeout_s:
+        raise ImageBuildError(f"building {spec.tag} took over {spec.timeout_s} s")
+    if returncode != 0:
+        raise ImageBuildError(f"building {spec.tag} from {args[-1]} failed:\n" + "\n".join(tail))
+    return BuildTiming(seconds, peak[0] / 2**20 if peak[0] is not None else None)
