@@ -16,11 +16,17 @@ live-dead     (--stack) `pytest suites/stack --target live` against an address t
 smoke-warm    (--stack) `tox -e smoke` end to end with images cached: it starts and removes its own stack
 e2e-signin    (--e2e) the browser sign-in flow (E2E-SIGNIN) on a warm stack, in one launched Chromium, against
               the sum of its page loads (each document's navigation start to load end, from the pages themselves)
+image-check   (--image-build) `python -m lobestack images --images reference` with every image up to date
+image-cached  (--image-build) the same with --rebuild: every `docker build` runs, each step from Docker's cache
+image-cold    (--image-build-cold, one run) the real LobeChat's build from nothing: its image and every cached
+              layer of its build removed first (about 20 minutes); with the host's peak memory in use
 
 Each figure is the median wall time, with the median CPU time (user + system of the process tree) beside it: on a
 busy machine wall time includes waiting for a core, CPU time does not.
 
-Usage: python scripts/bench.py [--runs 5] [--stack [--images reference|official]] [--e2e]
+Usage: python scripts/bench.py [--runs 5] [--stack] [--e2e] [--images standin|reference|official]
+                               [--image-build] [--image-build-cold]
+--images picks the set of --stack and --e2e (default: standin, the fast set; reference runs the real LobeChat).
 The official image set needs a machine that can pull from Docker Hub.
 """
 
@@ -83,8 +89,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--stack", action="store_true", help="also benchmark the ephemeral stack's start and teardown")
-    parser.add_argument("--images", choices=("reference", "official"), default="reference")
+    parser.add_argument("--images", choices=("standin", "reference", "official"), default="standin")
     parser.add_argument("--e2e", action="store_true", help="also benchmark the browser sign-in on a warm stack")
+    parser.add_argument("--image-build", action="store_true", help="also benchmark the reference set's build, cached")
+    parser.add_argument(
+        "--image-build-cold", action="store_true", help="also time one cold build of the real LobeChat (~20 min)"
+    )
     args = parser.parse_args()
 
     from lobestack.checks import all_checks
@@ -131,19 +141,42 @@ def main() -> int:
         print(f"compose-cfg   {_both(compose)}  ($ docker compose config --format json, per call)")
     if args.stack:
         _bench_stack(args.runs, args.images)
+    if args.image_build or args.image_build_cold:
+        _bench_image_build(args.runs, cold=args.image_build_cold)
     if args.e2e:
-        return _bench_e2e(args.runs)
+        return _bench_e2e(args.runs, args.images)
     return 0
+
+
+def _bench_image_build(runs: int, *, cold: bool) -> None:
+    from lobestack.targets.images import LOBECHAT, ensure_images, specs_for
+
+    quiet = lambda line: None  # noqa: E731
+    if cold:
+        subprocess.run(["docker", "rmi", "-f", LOBECHAT.tag, LOBECHAT.content_tag()], capture_output=True)
+        subprocess.run(["docker", "image", "prune", "-f"], capture_output=True)  # the build stages' cached layers
+        timings: dict = {}
+        ensure_images((LOBECHAT,), progress=quiet, timings=timings)
+        cold_build = timings[LOBECHAT.tag]
+        peak = f"; host memory in use peaked {cold_build.peak_gib:.1f} GiB" if cold_build.peak_gib else ""
+        print(f"image-cold    {cold_build.seconds:.1f} s  (one run: {LOBECHAT.tag} from nothing{peak})")
+    ensure_images(specs_for("reference"), progress=quiet)
+    checks = _timed([sys.executable, "-m", "lobestack", "images", "--images", "reference"], runs)
+    cached = _timed([sys.executable, "-m", "lobestack", "images", "--images", "reference", "--rebuild"], runs)
+    if checks is not None:
+        print(f"image-check   {_both(checks)}  ($ python -m lobestack images --images reference; all up to date)")
+    if cached is not None:
+        print(f"image-cached  {_both(cached)}  (the same with --rebuild: every step from Docker's layer cache)")
 
 
 def _bench_stack(runs: int, images: str) -> int:
     from lobestack.targets.compose import EphemeralStack
-    from lobestack.targets.images import ensure_images
+    from lobestack.targets.images import BUILT_SETS, ensure_images
     from lobestack.targets.runs import remove_leftovers
 
     remove_leftovers()
-    if images == "reference":
-        ensure_images(progress=lambda line: None)
+    if images in BUILT_SETS:
+        ensure_images(BUILT_SETS[images], progress=lambda line: None)
     ups: list[float] = []
     provisions: list[float] = []
     downs: list[float] = []
@@ -263,24 +296,25 @@ PAGE_LOAD_SCRIPT = """window.addEventListener('load', () => setTimeout(() => {
 }, 0));"""
 
 
-def _bench_e2e(runs: int) -> int:
+def _bench_e2e(runs: int, images: str) -> int:
     from playwright.sync_api import sync_playwright
 
     from lobestack.browser import flows
     from lobestack.browser.chromium import browser_home, launch_options
     from lobestack.browser.session import BrowserSession
     from lobestack.targets.compose import EphemeralStack
-    from lobestack.targets.images import ensure_images
+    from lobestack.targets.images import BUILT_SETS, ensure_images
     from lobestack.targets.runs import remove_leftovers, stack_lock
 
     remove_leftovers()
-    ensure_images(progress=lambda line: None)
+    if images in BUILT_SETS:
+        ensure_images(BUILT_SETS[images], progress=lambda line: None)
     walls: list[float] = []
     loads: list[float] = []
     counts: list[int] = []
     steps: dict[str, list[float]] = {}
     with stack_lock(print, 900), tempfile.TemporaryDirectory(prefix="lobestack-bench-e2e-") as tmp:
-        stack = EphemeralStack.create(Path(tmp), "reference", progress=lambda line: None)
+        stack = EphemeralStack.create(Path(tmp), images, progress=lambda line: None)
         try:
             stack.up()
             with sync_playwright() as playwright:
@@ -307,7 +341,7 @@ def _bench_e2e(runs: int) -> int:
                 browser.close()
         finally:
             stack.down()
-    print(f"e2e-signin    {_median(walls)}  (E2E-SIGNIN on a warm stack)")
+    print(f"e2e-signin    {_median(walls)}  (E2E-SIGNIN on a warm stack, images={images})")
     print(f"browser       {launch:.3f} s once per run: the trust store and Chromium's launch")
     print(f"page-loads    {_median(loads)}  (sum over the flow's {statistics.median(counts):.0f} documents)")
     ratio = statistics.median(walls) / statistics.median(loads)

@@ -3,6 +3,7 @@ reference images and the host's stack ports for the tests that bring a stack up 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import resource
@@ -148,13 +149,30 @@ def docker_ready() -> None:
         pytest.skip(reason)
 
 
-@pytest.fixture(scope="session")
-def reference_images(docker_ready: None) -> None:
-    from lobestack.targets.images import ensure_images
+def _built_set(request: pytest.FixtureRequest, images: str) -> None:
+    from lobestack.targets.images import ensure_images, specs_for
     from lobestack.targets.runs import remove_leftovers
 
+    capture = request.config.pluginmanager.getplugin("capturemanager")
+
+    def say(line: str) -> None:  # a cold build of the real LobeChat takes minutes: show its progress
+        with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
+            print(line, flush=True)
+
     remove_leftovers()
-    ensure_images()
+    ensure_images(specs_for(images), progress=say)
+
+
+@pytest.fixture(scope="session")
+def standin_set(docker_ready: None, request: pytest.FixtureRequest) -> None:
+    """The fast image set (stand-ins for LobeChat, Logto and MinIO), built when missing or stale."""
+    _built_set(request, "standin")
+
+
+@pytest.fixture(scope="session")
+def reference_set(docker_ready: None, request: pytest.FixtureRequest) -> None:
+    """The reference set (real LobeChat from its npm package), built when missing or stale: about 20 minutes cold."""
+    _built_set(request, "reference")
 
 
 @pytest.fixture(scope="module")

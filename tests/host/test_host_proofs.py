@@ -44,14 +44,14 @@ def public_listeners() -> set[int]:
 
 @pytest.fixture(scope="module")
 def host_stack(
-    reference_images: None, stack_ports: None, tmp_path_factory: pytest.TempPathFactory
+    standin_set: None, stack_ports: None, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[object, CheckContext]]:
     """The reference stack, and the settings a user of this machine would pass: the ports this machine already
     listens on publicly before the stack starts (its own agent) are allowed, as with --allow-public-port."""
     from lobestack.targets.compose import EphemeralStack
 
     before = public_listeners() - {22, 80, 443, 8443}
-    stack = EphemeralStack.create(tmp_path_factory.mktemp("hoststack"), "reference")
+    stack = EphemeralStack.create(tmp_path_factory.mktemp("hoststack"), "standin")
     try:
         stack.up(timeout_s=240)
         yield stack, CheckContext(restart_window_s=3.0, allow_public_ports=tuple(sorted(before)))

@@ -1,7 +1,7 @@
 """Stack self-tests bring the reference stack up and down through the same code a `tox -e smoke` run takes
 (leftover cleanup, image builds, render, start with progress, teardown). They need a Docker engine with
 Compose v2 (scripts/setup-host); without one they skip with the reason (tests/conftest.py: docker_ready,
-reference_images, stack_ports, shared with the host layer's proofs)."""
+standin_set, reference_set, stack_ports, shared with the host layer's proofs)."""
 
 from __future__ import annotations
 
@@ -33,18 +33,29 @@ def leftovers(project: str) -> dict[str, list[str]]:
     return found
 
 
-@pytest.fixture(scope="module")
-def healthy_stack(
-    reference_images: None, stack_ports: None, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[object]:
+def _healthy(images: str, workdir: Path) -> Iterator[object]:
     from lobestack.targets.compose import EphemeralStack
 
-    stack = EphemeralStack.create(tmp_path_factory.mktemp("stack"), "reference")
+    stack = EphemeralStack.create(workdir, images)
     try:
         stack.up(timeout_s=240)
         yield stack
     finally:
         stack.down()
+
+
+@pytest.fixture(scope="module")
+def healthy_stack(standin_set: None, stack_ports: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """A healthy stack of the fast set (stand-ins for LobeChat, Logto and MinIO), provisioned."""
+    yield from _healthy("standin", tmp_path_factory.mktemp("stack"))
+
+
+@pytest.fixture(scope="module")
+def reference_stack(
+    reference_set: None, stack_ports: None, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[object]:
+    """A healthy stack of the reference set (real LobeChat 1.143.3 from its npm package), provisioned."""
+    yield from _healthy("reference", tmp_path_factory.mktemp("refstack"))
 
 
 @pytest.fixture

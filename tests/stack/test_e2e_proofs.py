@@ -1,7 +1,8 @@
-"""Every browser flow proves itself on a real (reference) stack, in Debian's Chromium: it passes on the healthy
-stack, fails at the step its fault names with the cause the fault names while the fault is injected, and passes
-again once the fault is undone (every touched file back byte for byte). Passwords never reach a finding or an
-artifact; a failed flow leaves its trace, screenshot and final URL; `--target live` runs the same flows."""
+"""Every browser flow proves itself on the reference stack (REAL LobeChat 1.143.3 built from its npm package, the
+Logto and MinIO stand-ins), in Debian's Chromium: it passes on the healthy stack, fails at the step its fault names
+with the cause the fault names while the fault is injected, and passes again once the fault is undone (every touched
+file back byte for byte). Passwords never reach a finding or an artifact; a failed flow leaves its trace, screenshot
+and final URL; `--target live` runs the same flows."""
 
 from __future__ import annotations
 
@@ -28,15 +29,15 @@ PROOFS = [pytest.param(c, i, id=f"{c.id}#{i}") for c in CHECKS for i in range(le
 
 
 @pytest.fixture(scope="module")
-def session(healthy_stack: Any, playwright: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+def session(reference_stack: Any, playwright: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """A browser for the module's stack (its names pinned to its Nginx, its CA in a throwaway NSS database)."""
     from lobestack.browser.chromium import browser_home, launch_options
     from lobestack.browser.session import BrowserSession
 
-    home = browser_home(healthy_stack, tmp_path_factory.mktemp("browser-home"))
-    browser = playwright.chromium.launch(**launch_options(healthy_stack, home))
+    home = browser_home(reference_stack, tmp_path_factory.mktemp("browser-home"))
+    browser = playwright.chromium.launch(**launch_options(reference_stack, home))
     try:
-        yield BrowserSession(healthy_stack, browser, tmp_path_factory.mktemp("reports"))
+        yield BrowserSession(reference_stack, browser, tmp_path_factory.mktemp("reports"))
     finally:
         browser.close()
 
@@ -60,6 +61,53 @@ def leaks(directory: Path, secrets: set[str]) -> list[str]:
     return found
 
 
+# --- the reference set itself: the real LobeChat, built from its npm package ----------------------------------------
+
+
+def _lobe_image(stack: Any) -> dict[str, Any]:
+    container = subprocess.run(
+        ["docker", "compose", "-p", stack.project, "ps", "-q", "lobe"], capture_output=True, text=True, timeout=30
+    ).stdout.strip()
+    inspected = subprocess.run(
+        ["docker", "inspect", "--format", "{{json .Config.Labels}}", container],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    return json.loads(inspected.stdout)
+
+
+def test_reference_lobechat_is_the_real_one_built_from_npm(reference_stack: Any) -> None:
+    labels = _lobe_image(reference_stack)
+    assert labels["org.lobestack.standin"] == "false"
+    assert labels["org.lobestack.built-from"] == "npm:@lobehub/chat@1.143.3"
+    assert "built locally" in labels["org.opencontainers.image.title"]
+    # Next.js's standalone server of the package's own build, started by its own launcher
+    ps = reference_stack.exec("lobe", ["/bin/node", "-e", "console.log(require('/app/package.json').version)"])
+    assert ps.stdout.strip() == "1.143.3", ps.stdout + ps.stderr
+    providers = reference_stack.http.get("https://lobe.test/api/auth/providers")
+    assert providers.status == 200 and "logto" in json.loads(providers.text), providers.text[:300]
+    assert providers.header("server") != "lobestack-lobechat-standin"
+
+
+def test_reference_lobechat_migrates_its_schema_on_real_pgvector(reference_stack: Any) -> None:
+    """startServer.js runs the package's drizzle migrations (docker.cjs) before Next.js starts: every migration of
+    the package is applied, on PostgreSQL with the vector extension."""
+    log = reference_stack.service_log("lobe", "1970-01-01T00:00:00Z") or ""
+    assert "✅ database migration pass." in log, log[-2000:]
+    journal = reference_stack.exec("lobe", ["/bin/cat", "/app/migrations/meta/_journal.json"])
+    migrations = len(json.loads(journal.stdout)["entries"])
+    query = (
+        "SELECT (SELECT count(*) FROM drizzle.__drizzle_migrations), "
+        "(SELECT extversion FROM pg_extension WHERE extname = 'vector'), "
+        "(SELECT count(*) FROM information_schema.columns WHERE table_name = 'embeddings' AND udt_name = 'vector')"
+    )
+    psql = reference_stack.exec("lobe-db", ["psql", "-U", "lobe", "-d", "lobechat", "-tAc", query])
+    applied, vector, vector_columns = psql.stdout.strip().split("|")
+    assert int(applied) == migrations > 0, psql.stdout + psql.stderr
+    assert vector and int(vector_columns) >= 1
+
+
 @pytest.mark.parametrize("check", CHECKS, ids=lambda c: c.id)
 def test_flow_has_faults_that_name_their_step_and_finding(check: Check) -> None:
     assert check.faults, f"{check.id} has no fault that proves it can fail"
@@ -71,7 +119,7 @@ def test_flow_has_faults_that_name_their_step_and_finding(check: Check) -> None:
 
 
 @pytest.mark.parametrize("check", CHECKS, ids=lambda c: c.id)
-def test_flow_passes_on_healthy_stack(check: Check, session: Any) -> None:
+def test_flow_passes_on_reference_stack(check: Check, session: Any) -> None:
     findings = [str(f) for f in check.findings(session)]
     assert not findings, f"{check.id}: {findings}"
 
@@ -85,13 +133,13 @@ def test_console_signs_in_once_its_administrator_exists(session: Any) -> None:
 
 
 @pytest.mark.parametrize(("check", "index"), PROOFS)
-def test_flow_fails_at_its_step_on_its_fault(check: Check, index: int, session: Any, healthy_stack: Any) -> None:
+def test_flow_fails_at_its_step_on_its_fault(check: Check, index: int, session: Any, reference_stack: Any) -> None:
     proof = check.faults[index]
     session.sign_in_once()  # a user signed in before the stack broke (the upload flow uses that session)
-    before = snapshot(healthy_stack.root)
-    with injected(healthy_stack, proof):
+    before = snapshot(reference_stack.root)
+    with injected(reference_stack, proof):
         findings = [str(f) for f in check.findings(session)]
-    assert snapshot(healthy_stack.root) == before, f"{proof} did not restore the deployment byte for byte"
+    assert snapshot(reference_stack.root) == before, f"{proof} did not restore the deployment byte for byte"
     assert findings, f"{check.id} did not catch: {proof}"
     text = "\n".join(findings)
     print(text)  # the finding as a user reads it (pytest -rP)
@@ -102,9 +150,11 @@ def test_flow_fails_at_its_step_on_its_fault(check: Check, index: int, session: 
     assert not after, f"{check.id} still fails after the fault was undone: {after}"
 
 
-def test_failed_flow_leaves_trace_screenshot_and_final_url_without_passwords(session: Any, healthy_stack: Any) -> None:
+def test_failed_flow_leaves_trace_screenshot_and_final_url_without_passwords(
+    session: Any, reference_stack: Any
+) -> None:
     signin = next(c for c in CHECKS if c.id == "E2E-SIGNIN")
-    with injected(healthy_stack, fault(WRONG_PASSWORD, expect="")):
+    with injected(reference_stack, fault(WRONG_PASSWORD, expect="")):
         findings = [str(f) for f in signin.findings(session)]
     artifacts = session.results["E2E-SIGNIN"].artifacts
     assert findings and artifacts is not None
@@ -142,12 +192,12 @@ def _live_env(stack: Any, password: str | None = None) -> dict[str, str]:
     return env
 
 
-def test_live_target_runs_the_flows(healthy_stack: Any, tmp_path: Path) -> None:
+def test_live_target_runs_the_flows(reference_stack: Any, tmp_path: Path) -> None:
     """`pytest suites/e2e --target live …` against the running stack, credentials from the environment."""
     result = subprocess.run(
-        _live_command(healthy_stack, tmp_path),
+        _live_command(reference_stack, tmp_path),
         cwd=REPO,
-        env=_live_env(healthy_stack),
+        env=_live_env(reference_stack),
         capture_output=True,
         text=True,
         timeout=300,
@@ -161,14 +211,14 @@ def test_live_target_runs_the_flows(healthy_stack: Any, tmp_path: Path) -> None:
     }
 
 
-def test_live_failure_reports_artifacts_and_no_password(healthy_stack: Any, tmp_path: Path) -> None:
+def test_live_failure_reports_artifacts_and_no_password(reference_stack: Any, tmp_path: Path) -> None:
     """A wrong password from the environment: the run fails at the step, report.html links the trace, summary.json
     names the artifacts, and no file of the run (traces unzipped) holds a password."""
     wrong = "wrong-live-password-1234"
     result = subprocess.run(
-        [*_live_command(healthy_stack, tmp_path, "suites/e2e/test_signin.py")],
+        [*_live_command(reference_stack, tmp_path, "suites/e2e/test_signin.py")],
         cwd=REPO,
-        env=_live_env(healthy_stack, password=wrong),
+        env=_live_env(reference_stack, password=wrong),
         capture_output=True,
         text=True,
         timeout=300,
@@ -181,6 +231,6 @@ def test_live_failure_reports_artifacts_and_no_password(healthy_stack: Any, tmp_
     assert "artifacts: e2e/E2E-SIGNIN/trace-1.zip" in signin["message"]
     report = (tmp_path / "report.html").read_text()
     assert "e2e/E2E-SIGNIN/trace-1.zip" in report and "final URL" in report
-    accounts = healthy_stack.accounts()
+    accounts = reference_stack.accounts()
     assert not leaks(tmp_path, {wrong, accounts.user.password, accounts.admin.password})
     assert wrong not in result.stdout + result.stderr

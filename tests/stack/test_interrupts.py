@@ -18,7 +18,7 @@ from tests.stack.conftest import leftovers
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
-def test_interrupt_during_start_tears_the_stack_down(reference_images: None, signum: int, tmp_path: Path) -> None:
+def test_interrupt_during_start_tears_the_stack_down(standin_set: None, signum: int, tmp_path: Path) -> None:
     run = subprocess.Popen(
         [
             sys.executable,

@@ -36,10 +36,10 @@ def test_owner_is_alive_only_while_its_process_runs() -> None:
 
 
 def test_unhealthy_service_fails_fast_with_log_tail_and_redacted_logs(
-    reference_images: None, stack_ports: None, workdir: Path
+    standin_set: None, stack_ports: None, workdir: Path
 ) -> None:
     # Owned by a run that is gone, as an interrupted run would leave it.
-    stack = EphemeralStack.create(workdir, "reference", edit=CRASHING_LOBE.apply, owner=GONE)
+    stack = EphemeralStack.create(workdir, "standin", edit=CRASHING_LOBE.apply, owner=GONE)
     secret = stack.deployment.env.get("KEY_VAULTS_SECRET")
     t0 = time.monotonic()
     with pytest.raises(StackStartError) as failure:
@@ -66,10 +66,10 @@ def test_unhealthy_service_fails_fast_with_log_tail_and_redacted_logs(
 
 
 def test_a_live_runs_stack_and_a_kept_stack_are_never_removed(
-    reference_images: None, stack_ports: None, tmp_path: Path
+    standin_set: None, stack_ports: None, tmp_path: Path
 ) -> None:
-    mine = EphemeralStack.create(tmp_path / "mine", "reference")  # owned by this (live) process
-    kept = EphemeralStack.create(tmp_path / "kept", "reference", keep=True, owner=GONE)
+    mine = EphemeralStack.create(tmp_path / "mine", "standin")  # owned by this (live) process
+    kept = EphemeralStack.create(tmp_path / "kept", "standin", keep=True, owner=GONE)
     try:
         for stack in (mine, kept):
             stack.compose_run("create", "--no-build", "lobe-db", timeout_s=120)

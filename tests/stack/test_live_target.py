@@ -77,9 +77,7 @@ def test_read_only_against_a_running_stack_passes_and_skips_what_it_cannot_do(he
 
 
 def test_with_writes_a_failing_s3_check_still_removes_what_it_wrote(healthy_stack, tmp_path: Path) -> None:
-    no_public_read = Fault(
-        (Command("minio", ("sh", "-c", f"{_MC} set none probe/lobe"), _SET_READ_POLICY),)
-    )
+    no_public_read = Fault((Command("minio", ("sh", "-c", f"{_MC} set none probe/lobe"), _SET_READ_POLICY),))
     with injected(healthy_stack, no_public_read):
         result = run_live(
             healthy_stack.root, "127.0.0.1", tmp_path, "--allow-writes", "-k", "S3", ca_file=healthy_stack.ca_file

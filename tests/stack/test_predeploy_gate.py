@@ -24,14 +24,14 @@ HARMLESS = Edit(
 
 def smoke(deployment: Path, report_dir: Path) -> tuple[subprocess.CompletedProcess[str], dict[str, dict]]:
     args = [sys.executable, "-m", "pytest", "suites/static", "suites/stack", "--target", "compose"]
-    args += ["--images", "reference", "--deployment", str(deployment), "-p", "no:cacheprovider", "-q"]
+    args += ["--images", "standin", "--deployment", str(deployment), "-p", "no:cacheprovider", "-q"]
     args += ["--report-dir", str(report_dir), "--lobestack-env", "smoke"]
     result = subprocess.run(args, cwd=REPO, capture_output=True, text=True, timeout=600)
     summary = json.loads((report_dir / "summary.json").read_text())
     return result, {c["id"]: c for c in summary["checks"]}
 
 
-def test_a_broken_vhost_fails_live_with_its_id(reference_images: None, broken_dir: Path, tmp_path: Path) -> None:
+def test_a_broken_vhost_fails_live_with_its_id(standin_set: None, broken_dir: Path, tmp_path: Path) -> None:
     S3_LOCKED.apply(broken_dir)
     result, checks = smoke(broken_dir, tmp_path)
     assert result.returncode == 1, result.stdout[-3000:]
@@ -42,7 +42,7 @@ def test_a_broken_vhost_fails_live_with_its_id(reference_images: None, broken_di
     assert checks["STACK-VHOST-APP"]["outcome"] == "passed"
 
 
-def test_a_harmless_edit_passes(reference_images: None, broken_dir: Path, tmp_path: Path) -> None:
+def test_a_harmless_edit_passes(standin_set: None, broken_dir: Path, tmp_path: Path) -> None:
     HARMLESS.apply(broken_dir)
     result, checks = smoke(broken_dir, tmp_path)
     assert result.returncode == 0, result.stdout[-3000:]

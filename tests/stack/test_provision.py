@@ -28,11 +28,11 @@ OFFLINE = "/tmp/lobestack-offline"  # in the breached-password stand-in: close e
 
 
 @pytest.fixture(scope="module")
-def fresh_stack(reference_images: None, stack_ports: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator:
+def fresh_stack(standin_set: None, stack_ports: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator:
     """A reference stack started and healthy, but not provisioned: Logto has no admin and no application."""
     from lobestack.targets.compose import EphemeralStack
 
-    stack = EphemeralStack.create(tmp_path_factory.mktemp("provision"), "reference")
+    stack = EphemeralStack.create(tmp_path_factory.mktemp("provision"), "standin")
     try:
         stack.up(timeout_s=240, provision=False)
         yield stack

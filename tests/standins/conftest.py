@@ -365,9 +365,9 @@ def docker_client() -> object:
 
 @pytest.fixture(scope="session")
 def standin_images(docker_client: object, request: pytest.FixtureRequest) -> dict[str, str]:
-    """The reference image set, built when missing or stale: role -> image id."""
+    """The standin image set, built when missing or stale: role -> image id."""
     from lobestack.errors import BadInput
-    from lobestack.targets.images import REFERENCE_IMAGES, ensure_images
+    from lobestack.targets.images import STANDIN_IMAGES, ensure_images
 
     capture = request.config.pluginmanager.getplugin("capturemanager")
 
@@ -379,7 +379,7 @@ def standin_images(docker_client: object, request: pytest.FixtureRequest) -> dic
         ensure_images(progress=say)
     except BadInput as exc:
         pytest.skip(str(exc))
-    return {spec.directory: docker_client.images.get(spec.content_tag()).id for spec in REFERENCE_IMAGES}
+    return {spec.directory: docker_client.images.get(spec.content_tag()).id for spec in STANDIN_IMAGES}
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ from lobestack.deployment import load_deployment
 from lobestack.render.ephemeral import render_ephemeral
 from lobestack.targets.compose import EphemeralStack, host_gateway_ip
 from lobestack.targets.live import LiveTarget
-from lobestack.targets.target import CONSOLE_ADMIN, TEST_USER, WRITES
+from lobestack.targets.target import CONSOLE_ADMIN, LOBECHAT_APP, TEST_USER, WRITES
 
 
 def _stack(tmp_path: Path, images: str) -> EphemeralStack:
@@ -22,8 +22,8 @@ def _stack(tmp_path: Path, images: str) -> EphemeralStack:
     return EphemeralStack.create(tmp_path, images, progress=lambda line: None)
 
 
-def test_the_reference_stack_has_a_test_user_and_a_console_administrator(tmp_path: Path) -> None:
-    stack = _stack(tmp_path, "reference")
+def test_the_standin_stack_has_a_test_user_and_a_console_administrator(tmp_path: Path) -> None:
+    stack = _stack(tmp_path, "standin")
     accounts = stack.accounts()
     assert accounts.user.username == "tester" and len(accounts.user.password) >= 20
     assert accounts.admin.username == "admin" and accounts.admin.password != accounts.user.password
@@ -41,6 +41,14 @@ def test_the_official_stack_has_the_same_accounts(tmp_path: Path) -> None:
     assert {TEST_USER, CONSOLE_ADMIN} <= stack.capabilities
 
 
+@pytest.mark.parametrize(("images", "real_app"), [("reference", True), ("official", True), ("standin", False)])
+def test_only_a_real_lobechat_offers_the_application(tmp_path: Path, images: str, real_app: bool) -> None:
+    """The upload flow needs LobeChat's tRPC API: the fast set's stand-in has none, so the flow skips, saying so."""
+    stack = _stack(tmp_path, images)
+    assert (LOBECHAT_APP in stack.capabilities) is real_app
+    assert "use --images reference" in stack.why_not(LOBECHAT_APP)
+
+
 def test_a_live_target_takes_its_accounts_from_the_environment_only(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -49,6 +57,7 @@ def test_a_live_target_takes_its_accounts_from_the_environment_only(
     for name in ("USER", "PASSWORD", "ADMIN_USER", "ADMIN_PASSWORD"):
         monkeypatch.delenv(f"LOBESTACK_E2E_{name}", raising=False)
     assert not ({TEST_USER, CONSOLE_ADMIN, WRITES} & target.capabilities)
+    assert LOBECHAT_APP in target.capabilities  # a deployment runs the real LobeChat
     assert target.why_not(TEST_USER) == (
         "no test user: set LOBESTACK_E2E_USER and LOBESTACK_E2E_PASSWORD (an account of LobeChat's Logto)"
     )

@@ -2,9 +2,11 @@
 CSS classes are generated (antd): only URLs, visible text and `name` attributes are relied on, so a LobeChat UI
 change is a fix in this one module.
 
-- `/next-auth/signin?callbackUrl=…`: a client page with one button per provider, its text the provider ("Logto";
-  the real page capitalises `logto` with CSS). It must settle before the click: a click before the page fetched
-  its CSRF token ends on `?error=MissingCSRF` (seen on LobeChat 1.143.3).
+- `/next-auth/signin?callbackUrl=…`: a client page with one button per provider, its text the provider id ("logto",
+  capitalised by CSS) after the provider's icon, an SVG whose `<title>` is "Logto"
+  (src/app/[variants]/(auth)/next-auth/signin/AuthSignInBox.tsx, src/components/NextAuth/AuthIcons.tsx): its
+  accessible name has the word twice ("Logto logto"), the stand-in's once. It must settle before the click: a click
+  before the page fetched its CSRF token ends on `?error=MissingCSRF` (seen on LobeChat 1.143.3).
 - `/next-auth/error?error=<code>`: Auth.js's error (`Configuration` for every server-side failure).
 - `/api/auth/session`: `{"user": {"name", "id", …}, "expires"}` when signed in, else null/{}.
 - The upload, as LobeChat's own client does it from a signed-in page (src/services/upload.ts,
@@ -22,7 +24,8 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 SIGN_IN_PATH = "/next-auth/signin"
 ERROR_PATH = "/next-auth/error"
-LOGTO_BUTTON = re.compile(r"^\s*logto\s*$", re.IGNORECASE)
+# the provider's name as a word of the button's accessible name (the real button's is "Logto logto": icon + text)
+LOGTO_BUTTON = re.compile(r"^(\s*logto\b)+\s*$", re.IGNORECASE)
 
 # A tRPC mutation as lambdaClient sends it; answers what came back, unparsed (the Python side reads the batch).
 _TRPC = """async ({procedure, input}) => {

@@ -19,6 +19,7 @@ from lobestack.report.baseline import Baseline, load_baseline, today
 from lobestack.report.diff import compare, load_previous, streaks
 from lobestack.report.redaction import Redactor
 from lobestack.report.summary import CheckResult, Summary
+from lobestack.targets.images import SET_DESCRIPTIONS
 
 REDACTOR = pytest.StashKey[Redactor]()
 SUMMARY = pytest.StashKey[Summary]()
@@ -107,9 +108,7 @@ def first_line(config: pytest.Config) -> str:
     if summary.host:
         return f"{line} host={summary.host} deployment={summary.deployment or '(none)'}"
     if summary.target == "compose" and images:
-        line += f" images={images}"
-        if images == "reference":
-            line += " (STAND-INS for LobeChat, Logto and MinIO; PostgreSQL/pgvector and Nginx are real)"
+        line += f" images={images} ({SET_DESCRIPTIONS.get(images, '?')})"
     if summary.addresses:
         line += " names: " + " ".join(summary.addresses)
     return line

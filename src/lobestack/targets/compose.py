@@ -34,7 +34,7 @@ from lobestack.render.secrets import token as fresh_secret
 from lobestack.report.redaction import Redactor
 from lobestack.settings import lock_timeout_s
 from lobestack.targets import pki
-from lobestack.targets.images import standins_dir
+from lobestack.targets.images import BUILT_SETS, IMAGE_SETS, SET_DESCRIPTIONS, specs_for, standins_dir
 from lobestack.targets.runs import (
     KEEP_LABEL,
     OWNER_LABEL,
@@ -50,6 +50,7 @@ from lobestack.targets.runs import (
 from lobestack.targets.target import (
     CONTAINERS,
     HOST_PORTS,
+    LOBECHAT_APP,
     WRITES,
     Account,
     Accounts,
@@ -70,7 +71,6 @@ CONSOLE_ADMIN_USERNAME = "admin"
 # service Logto calls, answering inside the stack's network (pwnedpasswords.conf).
 EPHEMERAL_SERVICES = ("nginx", "pwned-passwords")
 PWNED_PASSWORDS_NAME = "api.pwnedpasswords.com"
-IMAGE_SETS = ("official", "reference")
 RUN_OVERRIDE = "docker-compose.run.yml"
 FAST_HEALTH_INTERVAL_S = 1
 
@@ -114,8 +114,8 @@ class EphemeralStack(Target):
         self.project = self.deployment.env.get("COMPOSE_PROJECT_NAME")
         self.run_id = self.project.removeprefix(PROJECT_PREFIX)
         files = ["docker-compose.yml", "docker-compose.ephemeral.yml"]
-        if images == "reference":
-            files.append("docker-compose.reference.yml")
+        if images in BUILT_SETS:
+            files.append(overlay_name(images))
         if (root / RUN_OVERRIDE).exists():
             files.append(RUN_OVERRIDE)
         self.compose = DockerCompose(context=str(root), compose_file_name=files, wait=False, pull=False)
@@ -144,7 +144,7 @@ class EphemeralStack(Target):
         if images not in IMAGE_SETS:
             raise ValueError(f"unknown image set {images!r}")
         # before anything is rendered: an installation without the stand-ins' sources fails here, in one line
-        overlay = standins_dir() / "docker-compose.reference.yml" if images == "reference" else None
+        overlay = standins_dir() / overlay_name(images) if images in BUILT_SETS else None
         root = workdir / "deploy"
         pki_dir = workdir / "pki"
         ca = pki.issue(root / "certs", [APP_DOMAIN, AUTH_DOMAIN, S3_DOMAIN], pki_dir / "ca.pem", pki_dir / "ca-key.pem")
@@ -160,7 +160,7 @@ class EphemeralStack(Target):
             logto_client_secret="",
         )
         if overlay is not None:
-            (root / "docker-compose.reference.yml").write_text(pin_reference_images(overlay), encoding="utf-8")
+            (root / overlay_name(images)).write_text(pin_built_images(overlay, images), encoding="utf-8")
         return cls._finish_create(
             root, workdir, gateway, images, ca, progress=progress, edit=edit, keep=keep, owner=owner
         )
@@ -178,7 +178,8 @@ class EphemeralStack(Target):
     ) -> EphemeralStack:
         """The pre-deploy gate: a copy of the user's deployment directory `source` (its compose file, Nginx sites and
         image pins) with fresh secrets, certificates from a per-run CA for its own names, and Nginx listening where
-        the ephemeral stack's does; with images=reference, its application images swapped by role."""
+        the ephemeral stack's does; with a built image set (reference, standin), its application images swapped by
+        role."""
         from lobestack.render.predeploy import copy_deployment
 
         root = workdir / "deploy"
@@ -194,11 +195,12 @@ class EphemeralStack(Target):
             cert_dir_in_nginx=CERT_DIR_IN_NGINX,
             project_name=PROJECT_PREFIX + secrets.token_hex(4),
         )
-        (root / "docker-compose.reference.yml").write_text(
-            "# The reference image set for this deployment's services, by role (written by lobestack).\n"
-            + yaml.safe_dump(reference_override(deployment), sort_keys=False),
-            encoding="utf-8",
-        )
+        if images in BUILT_SETS:
+            (root / overlay_name(images)).write_text(
+                f"# The {images} image set for this deployment's services, by role (written by lobestack).\n"
+                + yaml.safe_dump(built_set_override(deployment, images), sort_keys=False),
+                encoding="utf-8",
+            )
         stack = cls._finish_create(root, workdir, gateway, images, ca, progress=progress, keep=keep, owner=owner)
         stack.source = source
         return stack
@@ -253,9 +255,8 @@ class EphemeralStack(Target):
 
     @property
     def label(self) -> str:
-        standins = " (STAND-INS for LobeChat, Logto and MinIO)" if self.images == "reference" else ""
         source = f" from {self.source} (fresh secrets, per-run CA)" if self.source else ""
-        return f"ephemeral stack {self.project}{source}, images={self.images}{standins}"
+        return f"ephemeral stack {self.project}{source}, images={self.images} ({SET_DESCRIPTIONS[self.images]})"
 
     @property
     def workdir(self) -> Path:
@@ -278,9 +279,9 @@ class EphemeralStack(Target):
         except LockTimeout as exc:
             raise StackStartError("lock", str(exc)) from None
         remove_leftovers(progress)
-        if self.images == "reference":
-            progress("reference images (built locally; stand-ins for LobeChat, Logto, MinIO):")
-            ensure_images(progress=progress)
+        if self.images in BUILT_SETS:
+            progress(f"{self.images} images, built locally ({SET_DESCRIPTIONS[self.images]}):")
+            ensure_images(specs_for(self.images), progress=progress)
         self.up(timeout_s=timeout_s)
 
     def finish(self, progress: Callable[[str], None], *, failed: bool, log_dir: Path) -> None:
@@ -300,7 +301,8 @@ class EphemeralStack(Target):
 
     @property
     def capabilities(self) -> frozenset[str]:  # type: ignore[override]
-        return frozenset({CONTAINERS, HOST_PORTS, WRITES} | self.account_capabilities())
+        real_app = {LOBECHAT_APP} if self.images != "standin" else set()
+        return frozenset({CONTAINERS, HOST_PORTS, WRITES} | real_app | self.account_capabilities())
 
     def accounts(self) -> Accounts:
         """The stack's test user and the console's administrator: `provision` creates both from the run's .env."""
@@ -622,26 +624,31 @@ class EphemeralStack(Target):
         )
 
 
-def _pinned_refs() -> dict[str, str]:
+def overlay_name(images: str) -> str:
+    """The Compose overlay that swaps a built image set in (standins/docker-compose.<set>.yml; the run's copy)."""
+    return f"docker-compose.{images}.yml"
+
+
+def _pinned_refs(images: str) -> dict[str, str]:
     from lobestack.targets.images import content_tags
 
-    return content_tags()
+    return content_tags(specs_for(images))
 
 
-def pin_reference_images(overlay: Path) -> str:
-    """The reference overlay with each image named by its exact build context (ImageSpec.content_tag)."""
+def pin_built_images(overlay: Path, images: str) -> str:
+    """A built set's overlay with each image named by its exact build context (ImageSpec.content_tag)."""
     text = overlay.read_text(encoding="utf-8")
-    for tag, ref in _pinned_refs().items():
+    for tag, ref in _pinned_refs(images).items():
         text = re.sub(rf"(?m)^(\s*image:\s*){re.escape(tag)}\s*$", lambda m, r=ref: m.group(1) + r, text)
     return text
 
 
-def reference_override(deployment: Deployment) -> dict:
-    """The reference image set for a deployment's own services, by role (as the bundle's
-    docker-compose.reference.yml swaps them by name): LobeChat, Logto and MinIO (and its one-shot init) get the
-    stand-ins, the PostgreSQL services the locally built real PostgreSQL + pgvector, Nginx the local one. Images only
-    (and the Logto stand-in's extra environment); everything else stays the deployment's own."""
-    bundle = yaml.safe_load((standins_dir() / "docker-compose.reference.yml").read_text(encoding="utf-8"))["services"]
+def built_set_override(deployment: Deployment, images: str) -> dict:
+    """A built image set for a deployment's own services, by role (as the set's overlay swaps them by name):
+    LobeChat gets the set's LobeChat (real, or the stand-in), Logto and MinIO (and its one-shot init) the stand-ins,
+    the PostgreSQL services the locally built real PostgreSQL + pgvector, Nginx the local one. Images only (and the
+    Logto stand-in's extra environment); everything else stays the deployment's own."""
+    bundle = yaml.safe_load((standins_dir() / overlay_name(images)).read_text(encoding="utf-8"))["services"]
     services: dict[str, dict] = {}
     for name, service in deployment.compose.services.items():
         if service is deployment.lobe:
@@ -658,7 +665,7 @@ def reference_override(deployment: Deployment) -> dict:
     )
     for name in ephemeral["services"]:
         services[name] = bundle[name]
-    refs = _pinned_refs()
+    refs = _pinned_refs(images)
     for entry in services.values():
         entry["image"] = refs.get(entry["image"], entry["image"])
     return {"services": services}

@@ -16,6 +16,7 @@ from lobestack.probes.dns import Resolution, Resolver
 from lobestack.probes.http import HttpProbe
 from lobestack.targets.target import (
     CONSOLE_ADMIN,
+    LOBECHAT_APP,
     TEST_USER,
     WRITES,
     Account,
@@ -105,7 +106,8 @@ class LiveTarget(Target):
 
     @property
     def capabilities(self) -> frozenset[str]:  # type: ignore[override]
-        return frozenset(({WRITES} if self.allow_writes else set()) | self.account_capabilities())
+        writes = {WRITES} if self.allow_writes else set()
+        return frozenset({LOBECHAT_APP} | writes | self.account_capabilities())
 
     def accounts(self) -> Accounts:
         return Accounts(user=_account(USER_VARS), admin=_account(ADMIN_VARS))

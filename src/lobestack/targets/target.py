@@ -22,12 +22,14 @@ HOST_PORTS = "host-ports"  # the ports the stack publishes, reachable on this ho
 WRITES = "writes"  # the check writes (and removes) its own objects
 TEST_USER = "test-user"  # an account of LobeChat's Logto the browser flows sign in with
 CONSOLE_ADMIN = "console-admin"  # the Logto console's administrator (created by the flow on a fresh stack)
+LOBECHAT_APP = "lobechat-app"  # the real LobeChat application (its tRPC API): not the fast set's stand-in
 CAPABILITIES = {
     CONTAINERS: "exec in the stack's containers",
     HOST_PORTS: "the stack's published ports on this host",
     WRITES: "writes to the deployment",
     TEST_USER: "a test user to sign in with",
     CONSOLE_ADMIN: "the Logto console's administrator account",
+    LOBECHAT_APP: "the real LobeChat application (the standin set's LobeChat has no tRPC API: use --images reference)",
 }
 
 
@@ -193,7 +195,7 @@ class TargetOptions:
     """What the command line says about the target (conftest.py's options)."""
 
     deployment: str | None = None
-    images: str = "reference"
+    images: str = "reference"  # the compose target's image set (images.IMAGE_SETS)
     keep: bool = False
     resolve: tuple[str, ...] = ()
     ca_file: str | None = None

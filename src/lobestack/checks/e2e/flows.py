@@ -13,7 +13,7 @@ from lobestack.browser import flows
 from lobestack.checks.faults import EnvSet, Recreate, fault
 from lobestack.checks.registry import Finding, Group
 from lobestack.checks.stack.oidc import ADMIN_IS_ENDPOINT, CALLBACK_NOT_REGISTERED, NO_XFP
-from lobestack.targets.target import CONSOLE_ADMIN, TEST_USER, WRITES
+from lobestack.targets.target import CONSOLE_ADMIN, LOBECHAT_APP, TEST_USER, WRITES
 
 GROUP = Group("E2E", layer="e2e", title="Browser flows")
 
@@ -88,7 +88,7 @@ def console(session: Any) -> Iterator[Finding]:
         fault(CORS_WITHOUT_SCHEME, at=flows.PUT_FILE, expect="the browser blocked the upload by CORS"),
         fault(LOBE_WITHOUT_CA, at=flows.PARSE_FILE, expect="UNABLE_TO_VERIFY_LEAF_SIGNATURE"),
     ],
-    needs=[TEST_USER, WRITES],
+    needs=[TEST_USER, WRITES, LOBECHAT_APP],
 )
 def upload(session: Any) -> Iterator[Finding]:
     signed_in = session.storage_state is not None
