@@ -3,7 +3,8 @@
 // A small relying party on Auth.js (@auth/core, the library inside next-auth v5 that LobeChat
 // 1.x uses) with its built-in Logto provider, configured from the same environment variables as
 // LobeChat 1.x, plus the few LobeChat behaviours lobestack's suite looks at (pages, start-up
-// migration, key-vault secret check, the tRPC upload procedures (lambda.mjs), the late-1.x adapter self-call).
+// migration, key-vault secret check, the late-1.x adapter self-call). It is the FAST set's LobeChat: no tRPC, no
+// uploads (the upload flow runs on the real LobeChat, built from its npm package: upstream/lobechat).
 import crypto from 'node:crypto';
 import http from 'node:http';
 
@@ -11,7 +12,6 @@ import { Auth } from '@auth/core';
 import Logto from '@auth/core/providers/logto';
 import pg from 'pg';
 
-import { LAMBDA_TABLES, lambdaHandler } from './lambda.mjs';
 
 const SERVER_HEADER = 'lobestack-lobechat-standin';
 const FOOTER = 'lobestack stand-in for LobeChat — not the real LobeChat';
@@ -146,8 +146,6 @@ async function migrate() {
       provider text NOT NULL, provider_account_id text NOT NULL,
       user_id text NOT NULL REFERENCES users(id) ON DELETE CASCADE, type text,
       PRIMARY KEY (provider, provider_account_id));`);
-  // files, global files and documents, for the tRPC upload procedures (lambda.mjs)
-  await client.query(LAMBDA_TABLES);
   await client.end();
   console.log('✅ database migration pass.');
   pool = new pg.Pool({ connectionString: DATABASE_URL, max: 5 });
@@ -449,8 +447,6 @@ async function adapterRoute(req, res) {
   return send(res, 200, { data: result, success: true });
 }
 
-let lambda;
-
 async function route(req, res) {
   const url = new URL(req.url, 'http://internal');
   const path = url.pathname;
@@ -471,18 +467,6 @@ async function route(req, res) {
       method: req.method,
     });
     return sendWeb(res, await Auth(request, authConfig));
-  }
-
-  // src/app/(backend)/trpc/lambda/[trpc]/route.ts: GET and POST, the user from the session cookie
-  if (path.startsWith('/trpc/lambda/')) {
-    if (!['GET', 'POST'].includes(req.method)) return send(res, 405, '', { allow: 'GET, POST' });
-    lambda ??= lambdaHandler(pool, async (r) => (await getSession(r))?.user?.id);
-    const request = new Request(new URL(req.url, requestOrigin()), {
-      body: req.method === 'POST' ? await readBody(req) : undefined,
-      headers: toWebHeaders(req.headers),
-      method: req.method,
-    });
-    return sendWeb(res, await lambda(request, req));
   }
 
   if (path === '/' && ['GET', 'HEAD'].includes(req.method)) {

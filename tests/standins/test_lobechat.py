@@ -3,7 +3,8 @@ does: /api/auth/providers with the callbackUrl next-auth derives from NEXTAUTH_U
 with its bearer check and answers, node in the image for in-container reach, and, signed in through the Logto
 stand-in behind real Nginx with TLS, the faults of sign-in (issuer with a trailing slash, a CA the container does
 not trust, a proxy that drops Authorization on the adapter self-call) and at start (KEY_VAULTS_SECRET not 32
-bytes, no pgvector). It starts on real PostgreSQL + pgvector and uploads to the MinIO stand-in."""
+bytes, no pgvector). It starts on real PostgreSQL + pgvector. It has no tRPC API and no uploads: the upload flow
+runs on the real LobeChat (the reference image set), and the fast set only signs in."""
 
 from __future__ import annotations
 
@@ -36,8 +37,6 @@ USER, PASSWORD = "alice", "alice-" + secrets.token_hex(6)
 DB_PASSWORD = "pw-" + secrets.token_hex(6)
 KEY_VAULTS_SECRET = base64.b64encode(secrets.token_bytes(32)).decode()
 NEXT_AUTH_SECRET = secrets.token_hex(24)
-S3_ROOT, S3_ROOT_PASSWORD = "lobestack-root", "root-" + secrets.token_hex(8)
-BUCKET = "lobe"
 FOOTER = "lobestack stand-in for LobeChat — not the real LobeChat"
 CA_IN_CONTAINER = "/etc/lobestack/extra-ca.pem"
 
@@ -53,13 +52,6 @@ def lobe_env(**extra: str | None) -> dict[str, str]:
         "AUTH_LOGTO_ISSUER": ISSUER,
         "KEY_VAULTS_SECRET": KEY_VAULTS_SECRET,
         "DATABASE_URL": f"postgresql://postgres:{DB_PASSWORD}@lobe-db:5432/lobechat",
-        "S3_ENDPOINT": "http://s3.test:9000",
-        "S3_PUBLIC_DOMAIN": "http://s3.test:9000",
-        "S3_BUCKET": BUCKET,
-        "S3_ENABLE_PATH_STYLE": "1",
-        "S3_SET_ACL": "1",
-        "S3_ACCESS_KEY_ID": S3_ROOT,
-        "S3_SECRET_ACCESS_KEY": S3_ROOT_PASSWORD,
         "NODE_EXTRA_CA_CERTS": CA_IN_CONTAINER,
         **extra,
     }
@@ -109,9 +101,6 @@ def pg_ready(c: Started) -> tuple[bool, str]:
 
 @pytest.fixture(scope="module")
 def stack(harness: Harness, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    import boto3
-    from botocore.config import Config
-
     workdir = tmp_path_factory.mktemp("lobechat")
     database = harness.start(
         "postgres",
@@ -126,8 +115,6 @@ def stack(harness: Harness, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         {
             "auth.test:443": "logto:3001",
             "auth.test:8443": "logto:3002",
-            # S3 over TLS (signed for this name; path style, so the name does not matter to the store)
-            "s3-tls.test:443": "minio:9000",
             # in front of the app, dropping Authorization: the adapter self-call fault
             "drops-authorization.test:443": ("lobe-behind-proxy:3210", 'proxy_set_header Authorization "";'),
         },
@@ -148,20 +135,9 @@ def stack(harness: Harness, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         ready=log_ready("Admin app is running"),
         timeout_s=90,
     )
-    minio = harness.start(
-        "minio",
-        "minio",
-        aliases=("s3.test",),
-        env={"MINIO_ROOT_USER": S3_ROOT, "MINIO_ROOT_PASSWORD": S3_ROOT_PASSWORD},
-        command=["server", "/data"],
-        ports=(9000,),
-        ready=http_ready(9000, "/minio/health/live", status=200),
-    )
     routes = {
         ("auth.test", 443): ("127.0.0.1", proxy.port(443)),
         ("auth.test", 8443): ("127.0.0.1", proxy.port(8443)),
-        ("s3-tls.test", 443): ("127.0.0.1", proxy.port(443)),
-        ("s3.test", 9000): ("127.0.0.1", minio.port(9000)),
     }
     with pinned_names(routes):
         CLIENT["id"], CLIENT["secret"] = provision_logto(
@@ -171,14 +147,6 @@ def stack(harness: Harness, tmp_path_factory: pytest.TempPathFactory) -> Iterato
             app_url=APP_URL,
             users={USER: PASSWORD},
         )
-        boto3.client(
-            "s3",
-            endpoint_url="http://s3.test:9000",
-            aws_access_key_id=S3_ROOT,
-            aws_secret_access_key=S3_ROOT_PASSWORD,
-            region_name="us-east-1",
-            config=Config(s3={"addressing_style": "path"}),
-        ).create_bucket(Bucket=BUCKET)
         s = Stack(harness, ca, database, routes)
         # its own APP_URL (the adapter self-call) resolves to itself on the network, as through the host's Nginx
         lobe = harness.start("lobechat", "lobe", aliases=("lobe.test",), **s.lobe_options({}))
@@ -351,142 +319,6 @@ def test_missing_pgvector_stops_the_migration(stack: Stack) -> None:
         stack.database.exec(["mv", f"{control}.away", control])
     assert code == 1
     assert '❌ Database migrate failed: extension "vector" is not available' in log
-
-
-def trpc(session: object, procedure: str, data: dict, **kwargs: object) -> tuple[int, list]:
-    """One tRPC mutation as LobeChat's lambda client sends it (httpBatchLink + superjson): (status, the batch)."""
-    answer = session.post(
-        f"{APP_URL}/trpc/lambda/{procedure}?batch=1", json={"0": {"json": data}}, timeout=15, **kwargs
-    )
-    return answer.status_code, answer.json()
-
-
-def upload(session: object, content: bytes, *, verify: object = True) -> dict:
-    """The browser's part of an upload in LobeChat 1.143.3 (src/store/file/slices/upload/action.ts): hash check,
-    presigned URL for `files/<hour>/<uuid>.txt`, PUT, createFile. Returns what createFile answered, plus the key."""
-    import hashlib
-    import time
-    import uuid
-
-    import requests
-
-    digest = hashlib.sha256(content).hexdigest()
-    assert trpc(session, "file.checkFileHash", {"hash": digest}) == (
-        200,
-        [{"result": {"data": {"json": {"isExist": False}}}}],
-    )
-    date = f"{time.time() / 3600:.0f}"
-    filename = f"{uuid.uuid4()}.txt"
-    pathname = f"files/{date}/{filename}"
-    status, batch = trpc(session, "upload.createS3PreSignedUrl", {"pathname": pathname})
-    assert status == 200, batch
-    url = batch[0]["result"]["data"]["json"]
-    put = requests.put(url, data=content, headers={"Content-Type": "text/plain"}, timeout=10, verify=verify)
-    assert put.status_code == 200, put.text
-    metadata = {"date": date, "dirname": f"files/{date}", "filename": filename, "path": pathname}
-    status, batch = trpc(
-        session,
-        "file.createFile",
-        {
-            "fileType": "text/plain",
-            "hash": digest,
-            "metadata": metadata,
-            "name": "lobestack.txt",
-            "size": len(content),
-            "url": pathname,
-        },
-    )
-    assert status == 200, batch
-    return {**batch[0]["result"]["data"]["json"], "key": pathname, "presigned": url}
-
-
-def test_upload_procedures_speak_lobechat_trpc(stack: Stack) -> None:
-    """upload.createS3PreSignedUrl → PUT → file.createFile → document.parseFileContent → file.removeFile, with the
-    wire format of LobeChat 1.143.3's tRPC (superjson in, superjson out)."""
-    import requests
-
-    assert sign_in(stack) == f"{APP_URL}/chat"
-    session = stack.last_session
-    content = f"lobestack upload {secrets.token_hex(8)}\nsecond line".encode()
-    created = upload(session, content)
-    assert created["presigned"].startswith(f"http://s3.test:9000/{BUCKET}/{created['key']}?")
-    assert "x-amz-acl=public-read" in created["presigned"] and "X-Amz-SignedHeaders=host" in created["presigned"]
-    assert created["id"].startswith("file_") and len(created["id"]) == 17
-    assert created["url"] == f"http://s3.test:9000/{BUCKET}/{created['key']}"  # S3_SET_ACL=1: the public URL
-    status, batch = trpc(session, "document.parseFileContent", {"id": created["id"]})
-    assert status == 200, batch
-    document = batch[0]["result"]["data"]
-    assert document["json"]["content"] == content.decode()
-    assert document["json"]["totalLineCount"] == 2 and document["json"]["sourceType"] == "file"
-    assert document["json"]["id"].startswith("docs_") and document["json"]["fileId"] == created["id"]
-    assert document["meta"]["values"]["createdAt"] == ["Date"]  # superjson's Date
-    assert trpc(session, "file.removeFile", {"id": created["id"]}) == (
-        200,
-        [{"result": {"data": {"json": None, "meta": {"values": ["undefined"]}}}}],
-    )
-    # the object went with the last reference to it (presigned GET with the store's own credentials)
-    import boto3
-    from botocore.config import Config
-
-    s3 = boto3.client(
-        "s3",
-        endpoint_url="http://s3.test:9000",
-        aws_access_key_id=S3_ROOT,
-        aws_secret_access_key=S3_ROOT_PASSWORD,
-        region_name="us-east-1",
-        config=Config(s3={"addressing_style": "path"}),
-    )
-    gone = s3.generate_presigned_url("get_object", Params={"Bucket": BUCKET, "Key": created["key"]})
-    assert requests.get(gone, timeout=10).status_code == 404
-
-
-def test_trpc_without_a_session_is_unauthorized(stack: Stack) -> None:
-    import requests
-
-    assert trpc(requests.Session(), "upload.createS3PreSignedUrl", {"pathname": "files/x.txt"}) == (
-        401,
-        [
-            {
-                "error": {
-                    "json": {
-                        "message": "UNAUTHORIZED",
-                        "code": -32001,
-                        "data": {"code": "UNAUTHORIZED", "httpStatus": 401, "path": "upload.createS3PreSignedUrl"},
-                    }
-                }
-            }
-        ],
-    )
-
-
-def test_unreadable_file_answers_lobechats_misleading_400(stack: Stack) -> None:
-    """S3 over TLS from a container that does not trust the certificate: the browser's PUT works, the server's
-    read-back fails, and LobeChat answers 400 'File content is empty' (its log has the real cause)."""
-    import requests
-
-    assert sign_in(stack) == f"{APP_URL}/chat"
-    session = requests.Session()  # new connections (to the variant); the cookie stays valid: same NEXT_AUTH_SECRET
-    session.cookies.update(stack.last_session.cookies)
-    tls = {"S3_ENDPOINT": "https://s3-tls.test", "S3_PUBLIC_DOMAIN": "https://s3-tls.test"}
-    with stack.variant("lobe-s3-untrusted", NODE_EXTRA_CA_CERTS=None, **tls) as lobe:
-        created = upload(session, b"read me back", verify=stack.ca)
-        assert trpc(session, "document.parseFileContent", {"id": created["id"]}) == (
-            400,
-            [
-                {
-                    "error": {
-                        "json": {
-                            "message": "File content is empty",
-                            "code": -32600,
-                            "data": {"code": "BAD_REQUEST", "httpStatus": 400, "path": "document.parseFileContent"},
-                        }
-                    }
-                }
-            ],
-        )
-        log = lobe.logs()
-        assert "UNABLE_TO_VERIFY_LEAF_SIGNATURE" in log
-        assert "Error in tRPC handler (lambda) on path: document.parseFileContent, type: mutation" in log
 
 
 def test_sign_in_page_needs_its_csrf_token_first(stack: Stack) -> None:
