@@ -11,7 +11,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -149,18 +149,23 @@ def docker_ready() -> None:
         pytest.skip(reason)
 
 
+def uncaptured_print(request: pytest.FixtureRequest) -> Callable[[str], None]:
+    """A progress printer that reaches the terminal through pytest's capture (image builds take minutes)."""
+    capture = request.config.pluginmanager.getplugin("capturemanager")
+
+    def say(line: str) -> None:
+        with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
+            print(line, flush=True)
+
+    return say
+
+
 def _built_set(request: pytest.FixtureRequest, images: str) -> None:
     from lobestack.targets.images import ensure_images, specs_for
     from lobestack.targets.runs import remove_leftovers
 
-    capture = request.config.pluginmanager.getplugin("capturemanager")
-
-    def say(line: str) -> None:  # a cold build of the real LobeChat takes minutes: show its progress
-        with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
-            print(line, flush=True)
-
     remove_leftovers()
-    ensure_images(specs_for(images), progress=say)
+    ensure_images(specs_for(images), progress=uncaptured_print(request))
 
 
 @pytest.fixture(scope="session")

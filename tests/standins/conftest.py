@@ -368,15 +368,10 @@ def standin_images(docker_client: object, request: pytest.FixtureRequest) -> dic
     """The standin image set, built when missing or stale: role -> image id."""
     from lobestack.errors import BadInput
     from lobestack.targets.images import STANDIN_IMAGES, ensure_images
-
-    capture = request.config.pluginmanager.getplugin("capturemanager")
-
-    def say(line: str) -> None:
-        with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
-            print(line, flush=True)
+    from tests.conftest import uncaptured_print
 
     try:
-        ensure_images(progress=say)
+        ensure_images(STANDIN_IMAGES, progress=uncaptured_print(request))
     except BadInput as exc:
         pytest.skip(str(exc))
     return {spec.directory: docker_client.images.get(spec.content_tag()).id for spec in STANDIN_IMAGES}

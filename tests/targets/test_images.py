@@ -45,7 +45,7 @@ def test_without_a_checkout_the_reference_set_is_bad_input(installed: Path) -> N
     with pytest.raises(BadInput, match="built from a lobestack source checkout"):
         images.standins_dir()
     with pytest.raises(BadInput, match="built from a lobestack source checkout"):
-        images.ensure_images()
+        images.ensure_images(images.STANDIN_IMAGES)
 
 
 def test_reference_stack_fails_before_rendering_without_a_checkout(installed: Path, tmp_path: Path) -> None:

@@ -97,7 +97,6 @@ SET_DESCRIPTIONS = {
     "PostgreSQL/pgvector and Nginx are real",
     "standin": "the FAST set: STAND-INS for LobeChat, Logto and MinIO; PostgreSQL/pgvector and Nginx are real",
 }
-REFERENCE_IMAGES = BUILT_SETS["reference"]
 STANDIN_IMAGES = BUILT_SETS["standin"]
 
 
@@ -167,11 +166,8 @@ def _image_exists(tag: str) -> bool:
     return subprocess.run(["docker", "image", "inspect", tag], capture_output=True, timeout=30).returncode == 0
 
 
-def content_tags(specs: tuple[ImageSpec, ...] | None = None, base_image: str = DEFAULT_BASE) -> dict[str, str]:
-    """Plain tag -> content tag, for every image of the given specs (default: of every built set): what a stack of
-    this checkout runs."""
-    if specs is None:
-        specs = tuple({spec.tag: spec for built in BUILT_SETS.values() for spec in built}.values())
+def content_tags(specs: tuple[ImageSpec, ...], base_image: str = DEFAULT_BASE) -> dict[str, str]:
+    """Plain tag -> content tag, for every image of the given set: what a stack of this checkout runs."""
     return {spec.tag: spec.content_tag(base_image) for spec in specs}
 
 
@@ -193,7 +189,7 @@ def build_info(spec: ImageSpec, ref: str) -> dict[str, str]:
 
 
 def ensure_images(
-    specs: tuple[ImageSpec, ...] = STANDIN_IMAGES,
+    specs: tuple[ImageSpec, ...],
     *,
     base_image: str = DEFAULT_BASE,
     extra_ca: Path | None = None,
