@@ -3,9 +3,13 @@ Chromium's network errors and CORS messages, tRPC batch answers."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 from lobestack.browser import diagnosis
 from lobestack.browser.lobechat import parse_batch
 from lobestack.deployment import load_deployment
+from lobestack.probes.http import Response
 from lobestack.render.ephemeral import render_ephemeral
 
 
@@ -89,3 +93,50 @@ def test_trpc_batches_as_lobechat_answers_them() -> None:
     assert not error.ok and (error.code, error.error) == ("BAD_REQUEST", "File content is empty")
     assert error.describe() == "400 BAD_REQUEST 'File content is empty'"
     assert not parse_batch(502, "<html>Bad Gateway</html>").ok
+
+
+# --- recorded from the real LobeChat 1.143.3 (the reference image set), under the e2e issue's faults ---------------
+RECORDED = Path(__file__).parents[1] / "data" / "lobechat-1.143.3"
+
+
+class _Discovery:
+    """A target whose issuer's discovery is healthy: only LobeChat's log can name a cause."""
+
+    capabilities = frozenset()
+
+    def __init__(self, deployment: object) -> None:
+        self.deployment = deployment
+        self.http = self
+
+    def get(self, url: str, **_: object) -> Response:
+        issuer = "https://auth.test/oidc"
+        document = {"issuer": issuer, "token_endpoint": f"{issuer}/token"}
+        return Response(url, 200, {}, json.dumps(document).encode())
+
+
+def test_recorded_auth_errors_of_the_real_lobechat(tmp_path: Path) -> None:
+    render_ephemeral(tmp_path / "deploy")
+    target = _Discovery(load_deployment(tmp_path / "deploy"))
+    log = {path.stem.removeprefix("auth-"): path.read_text() for path in RECORDED.glob("auth-*.log")}
+    assert set(log) == {"issuer-trailing-slash", "lobe-without-ca", "no-x-forwarded-proto", "wrong-client-secret"}
+
+    secret = diagnosis.auth_error_lines(log["wrong-client-secret"])
+    assert secret[1].startswith("[auth][cause]: WWWAuthenticateChallengeError")
+    assert '"error": "invalid_client",' in secret and secret[-1] == "}"  # the details whole, no stack trace
+    assert not [line for line in secret if line.startswith("at ")]
+    said = diagnosis.lobechat_auth_error("Configuration", target, log["wrong-client-secret"], phase="callback")
+    assert "AUTH_LOGTO_SECRET is not the application's secret" in said
+
+    unreachable = diagnosis.lobechat_auth_error("Configuration", target, log["lobe-without-ca"], phase="sign-in")
+    assert unreachable.startswith("LobeChat could not reach or did not trust https://auth.test/oidc (TypeError: fetch")
+
+    xfp = diagnosis.auth_error_lines(log["no-x-forwarded-proto"])
+    assert xfp[:2] == [
+        "[auth][error] CallbackRouteError: Read more at https://errors.authjs.dev#callbackrouteerror",
+        '[auth][cause]: OperationProcessingError: "response" is not a conform Token Endpoint response (unexpected '
+        "HTTP status code)",
+    ]
+    slash = diagnosis.auth_error_lines(log["issuer-trailing-slash"])
+    assert slash == [
+        '[auth][error] OperationProcessingError: "response" body "issuer" property does not match the expected value'
+    ]

@@ -94,18 +94,26 @@ def clean_log(log: str) -> str:
 
 
 def auth_error_lines(log: str) -> list[str]:
-    """LobeChat's `[auth][error]` lines and what Auth.js printed with them (cause, details), in order."""
+    """LobeChat's `[auth][error]` lines and what Auth.js printed with them (cause, details), in order, without the
+    stack traces. `[auth][details]` is kept whole: Auth.js prints the token endpoint's challenge there, e.g.
+    `"error": "invalid_client"` seven lines down (tests/data/lobechat-1.143.3, recorded from the real LobeChat)."""
     lines = clean_log(log).splitlines()
     found: list[str] = []
     for index, line in enumerate(lines):
         if "[auth][error]" in line or "[auth][cause]" in line or "[auth][details]" in line:
             found.append(line.strip())
-            for follow in lines[index + 1 : index + 6]:
+            details = "[auth][details]" in line and line.rstrip().endswith("{")
+            for follow in lines[index + 1 : index + (_DETAILS_LINES if details else 6)]:
                 if follow.strip().startswith("at ") or "[auth]" in follow:
                     break
                 if follow.strip():
                     found.append(follow.strip())
+                if details and follow.rstrip() == "}":  # the end of the details' JSON
+                    break
     return found
+
+
+_DETAILS_LINES = 40  # at most this many lines of one [auth][details] JSON
 
 
 def _issuer_facts(target: Any) -> tuple[str, dict[str, Any] | None, str]:
