@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from types import SimpleNamespace
 
-from lobestack.browser import diagnosis
+from lobestack.browser import diagnosis, flows
 from lobestack.browser.lobechat import parse_batch
 from lobestack.deployment import load_deployment
 from lobestack.probes.http import Response
@@ -50,7 +51,6 @@ def test_auth_error_lines_keep_what_auth_js_printed_with_them() -> None:
         "[auth][cause]: Error: unable to verify the first certificate",
         "code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE'",
     ]
-    assert diagnosis.node_error(log).startswith("UNABLE_TO_VERIFY_LEAF_SIGNATURE (the container does not trust")
 
 
 def test_browser_errors_in_words() -> None:
@@ -140,3 +140,89 @@ def test_recorded_auth_errors_of_the_real_lobechat(tmp_path: Path) -> None:
     assert slash == [
         '[auth][error] OperationProcessingError: "response" body "issuer" property does not match the expected value'
     ]
+
+
+_EMPTY = parse_batch(
+    400,
+    '[{"error":{"json":{"message":"File content is empty","code":-32600,"data":{"code":"BAD_REQUEST",'
+    '"httpStatus":400,"path":"document.parseFileContent"}}}}]',
+)
+
+
+def test_recorded_upload_error_is_the_s3_read_not_the_changelog() -> None:
+    """The real LobeChat without the private CA: its log has the changelog fetch's ENOTFOUND (no GitHub from the
+    host) before the S3 read's UNABLE_TO_VERIFY_LEAF_SIGNATURE; the cause is the read's."""
+    log = (RECORDED / "upload-lobe-without-ca.log").read_text()
+    assert log.index("ENOTFOUND raw.githubusercontent.com") < log.index("UNABLE_TO_VERIFY_LEAF_SIGNATURE")
+    said = diagnosis.parse_failed(_EMPTY, None, log, "https://s3.test")
+    assert said.endswith(
+        "read of the file back from S3_ENDPOINT https://s3.test: its log says UNABLE_TO_VERIFY_LEAF_SIGNATURE: the "
+        "container does not trust the certificate (NODE_EXTRA_CA_CERTS)"
+    )
+    prefixed = "\n".join(f"lobe-1  | {line}" for line in log.splitlines())  # as `docker compose logs` prints it
+    assert diagnosis.parse_failed(_EMPTY, None, prefixed, "https://s3.test") == said
+
+
+def test_s3_error_code_reads_the_error_printed_with_the_procedures() -> None:
+    recorded = (RECORDED / "upload-lobe-without-ca.log").read_text()
+    changelog, rest = recorded.split('{"level":30')
+    handler, rest = ('{"level":30' + rest).split("\n", 1)
+    s3_error, trpc_error = rest.split("Error [TRPCError]")
+    trpc_error = "Error [TRPCError]" + trpc_error
+    unresolved = "Error: getaddrinfo ENOTFOUND %s\n    at GetAddrInfoReqWrap.onlookup (node:dns:120:26) {\n"
+    unresolved += "  code: 'ENOTFOUND'\n}\n"
+
+    def code(*parts: str, message: str = "File content is empty") -> str:
+        return diagnosis.s3_error_code("".join(parts), message, "https://s3.test")
+
+    # the order LobeChat printed them in (the S3 error, the handler's pino line on stdout, the tRPC error), and the
+    # order Docker may show: the pino line anywhere
+    assert code(changelog, s3_error, handler + "\n", trpc_error) == "UNABLE_TO_VERIFY_LEAF_SIGNATURE"
+    assert code(handler + "\n", changelog, s3_error, trpc_error) == "UNABLE_TO_VERIFY_LEAF_SIGNATURE"
+    # only another host's error before the procedure's: no cause, with or without the tRPC error in the log
+    assert code(changelog, handler + "\n", trpc_error) == ""
+    assert code(changelog) == ""
+    assert "nothing in its log names the cause" in diagnosis.parse_failed(_EMPTY, None, changelog, "https://s3.test")
+    # S3's own name does not resolve: ENOTFOUND, by the host its message names
+    assert code(changelog, unresolved % "s3.test", trpc_error) == "ENOTFOUND"
+    assert code(changelog, unresolved % "s3.test") == "ENOTFOUND"  # no tRPC error: the whole log
+    # an earlier failure of the same procedure is not this one's; a single-line error before it counts
+    assert code(s3_error, trpc_error, "Error: connect ETIMEDOUT 10.0.0.9:443\n", trpc_error) == "ETIMEDOUT"
+    # an error that carries its cause (another procedure's message): the cause's code
+    removal = (
+        "Error [TRPCError]: Failed to remove\n    at x\n  [cause]: Error: read ECONNRESET\n  code: 'ECONNRESET'\n}\n"
+    )
+    assert code(s3_error, removal, message="Failed to remove") == "ECONNRESET"
+    assert "its log (not readable from this target)" in diagnosis.parse_failed(_EMPTY, None, None, "https://s3.test")
+
+
+class _LaggingLog:
+    """A target whose log shows what the app printed a few reads late, as Docker copies it."""
+
+    def __init__(self, chunks: list[str] | None) -> None:
+        self.chunks, self.reads = chunks, 0
+        self.deployment = SimpleNamespace(lobe=SimpleNamespace(name="lobe"))
+
+    def service_log(self, service: str, since: str) -> str | None:
+        assert service == "lobe"
+        if self.chunks is None:
+            return None
+        self.reads += 1
+        return "".join(self.chunks[: self.reads])
+
+
+def test_the_flow_reads_the_log_once_it_has_the_error(monkeypatch) -> None:
+    monkeypatch.setattr(flows, "LOG_POLL_S", 0.001)
+    lines = ["GET /chat\n", "Error in tRPC handler\n", "  code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE'\n", "Error: empty\n"]
+
+    def read(target: _LaggingLog, until: str) -> str | None:
+        flow = flows.Flow(SimpleNamespace(target=target), None, None, None)
+        return flow.log("lobe", until=until)
+
+    target = _LaggingLog(lines)
+    assert read(target, "Error: empty") == "".join(lines)  # not the first read's "GET /chat": all of it, settled
+    assert target.reads == len(lines) + 1
+    monkeypatch.setattr(flows, "LOG_WAIT_S", 0.05)
+    never = _LaggingLog(["GET /chat\n"] * 1000)
+    assert "GET /chat" in read(never, "[auth][")  # never shows it: as it is when the wait is over
+    assert read(_LaggingLog(None), "x") is None  # a target without logs: no wait

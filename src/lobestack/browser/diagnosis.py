@@ -6,6 +6,7 @@ sentence that names the cause in the deployment's own terms (the env var, the vh
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -229,22 +230,49 @@ def parse_failed(answer: Any, target: Any, log: str | None, s3_endpoint: str) ->
     said += f", LobeChat's answer to any failed read of the file back from S3_ENDPOINT {s3_endpoint}"
     if log is None:
         return said + "; its log (not readable from this target) has the cause"
-    node = _NODE_CODE.search(log)
-    if node:
-        return f"{said}: its log says {node.group(1)}: {NODE_ERRORS[node.group(1)]}"
-    if "fetch failed" in log or "getaddrinfo" in log:
-        return f"{said}: its log says the read failed ({_first(log, ('fetch failed', 'getaddrinfo'))})"
+    code = s3_error_code(log, answer.error, s3_endpoint)
+    if code:
+        return f"{said}: its log says {code}: {NODE_ERRORS[code]}"
     return f"{said}; nothing in its log names the cause"
 
 
-def node_error(text: str) -> str:
-    """The first Node TLS/socket error code in `text`, with its meaning (e.g. for LobeChat's log), or ""."""
-    match = _NODE_CODE.search(text)
-    return f"{match.group(1)} ({NODE_ERRORS[match.group(1)]})" if match else ""
+def s3_error_code(log: str, message: str, s3_endpoint: str) -> str:
+    """The Node error code (e.g. UNABLE_TO_VERIFY_LEAF_SIGNATURE) of the S3 call behind LobeChat's failed tRPC
+    procedure that answered `message`, from its log, or "": the first code in what `error_printed_with` returns
+    that is not a name-resolution error for another host than S3_ENDPOINT's."""
+    s3_host = urlsplit(s3_endpoint).hostname
+    return next((code for code, host in _node_codes(error_printed_with(log, message)) if host in ("", s3_host)), "")
 
 
-def _first(text: str, needles: tuple[str, ...]) -> str:
-    for line in text.splitlines():
-        if any(n in line for n in needles):
-            return line.strip()[:200]
-    return ""
+def error_printed_with(log: str, message: str) -> str:
+    """The error LobeChat printed when a tRPC procedure failed with `message`: the error object with that message,
+    then the one printed last before it. LobeChat 1.143.3 prints the S3 call's error (`console.error(e)` in
+    FileService), then tRPC's onError prints `Error [TRPCError]: <message>`, both to stderr; its pino line `Error in
+    tRPC handler … on path: …` goes to stdout, which Docker interleaves anywhere, so it is left out. Other errors of
+    the same moments stay out too, e.g. the `getaddrinfo ENOTFOUND raw.githubusercontent.com` of the changelog fetch
+    on a host without GitHub (tests/data/lobechat-1.143.3/upload-lobe-without-ca.log). Without that message in the
+    log (another version), the whole log."""
+    lines = [line for line in clean_log(log).splitlines() if not line.startswith('{"level":')]
+    at = next((index for index in reversed(range(len(lines))) if message and message in lines[index]), None)
+    if at is None:
+        return "\n".join(lines)
+    start = at - 1  # back to the line that opens the error printed before: column 0, not a closing brace
+    while start > 0 and (not lines[start] or lines[start][0] in " \t}"):
+        start -= 1
+    end = at + 1  # on to the end of the message's own error
+    while end < len(lines) and (not lines[end] or lines[end][0] in " \t}"):
+        end += 1
+    return "\n".join(lines[at:end] + lines[max(start, 0) : at])  # its own first: a cause it carries comes first
+
+
+_NAMED_HOST = re.compile(r"(?:ENOTFOUND|EAI_AGAIN) ([\w.-]+)")
+
+
+def _node_codes(text: str) -> Iterator[tuple[str, str]]:
+    """(code, the host it names or "") of each Node error code in `text`, in order. A name-resolution error counts
+    by its message, `getaddrinfo ENOTFOUND <host>`, which names the host (its `code: 'ENOTFOUND'` line does not)."""
+    for match in _NODE_CODE.finditer(text):
+        if match.group(1) not in ("ENOTFOUND", "EAI_AGAIN"):
+            yield match.group(1), ""
+        elif named := _NAMED_HOST.match(text, match.start()):
+            yield match.group(1), named.group(1)

@@ -28,6 +28,8 @@ from lobestack.browser.logto import Logto, origin_of
 from lobestack.browser.recording import FlowRecorder, now_rfc3339
 
 STEP_TIMEOUT_S = 20.0
+LOG_WAIT_S = 5.0  # the longest wait for the app's log to show the error being diagnosed
+LOG_POLL_S = 0.2
 
 # Steps (their names appear in findings; a fault's `at` names one).
 OPEN_SIGN_IN = "open LobeChat's sign-in page"
@@ -130,10 +132,21 @@ class Flow:
                 return None
             self.page.wait_for_timeout(100)
 
-    def log(self, role: str) -> str | None:
-        """The log of LobeChat (`lobe`) or Logto (`logto`) since the flow started, where the target has logs."""
+    def log(self, role: str, *, until: str) -> str | None:
+        """The log of LobeChat (`lobe`) or Logto (`logto`) since the flow started, where the target has logs: once
+        it has `until` and then stopped growing, or as it is after LOG_WAIT_S. The app answers before Docker has
+        copied what it printed: read at once, a log can lack the lines of the very error being diagnosed."""
         service = getattr(self.deployment, role, None)
-        return self.target.service_log(service.name if service else role, self.started)
+        name = service.name if service else role
+        deadline = time.monotonic() + LOG_WAIT_S
+        log = self.target.service_log(name, self.started)
+        while log is not None and time.monotonic() < deadline:
+            time.sleep(LOG_POLL_S)
+            again = self.target.service_log(name, self.started)
+            if until in log and again == log:
+                break
+            log = again
+        return log
 
     # --- evidence of where the browser landed ----------------------------------------------------------------------
     def browser_refused(self) -> str | None:
@@ -161,7 +174,7 @@ class Flow:
         if code == "MissingCSRF":  # seen on LobeChat 1.143.3 when the button is clicked too early
             cause = "the sign-in was posted without its CSRF token: the click came before the page had fetched it"
         else:
-            cause = diagnosis.lobechat_auth_error(code, self.target, self.log("lobe"), phase=phase)
+            cause = diagnosis.lobechat_auth_error(code, self.target, self.log("lobe", until="[auth]["), phase=phase)
         return FlowFailure(
             "to reach Logto's sign-in page" if phase == "sign-in" else "to come back signed in to LobeChat's /chat",
             f"LobeChat's {urlsplit(self.page.url).path}?error={code}",
@@ -486,7 +499,7 @@ def upload(flow: Flow) -> None:
                 raise FlowFailure(
                     "the file's text, read back by the server",
                     answer.describe(),
-                    diagnosis.parse_failed(answer, flow.target, flow.log("lobe"), s3_endpoint),
+                    diagnosis.parse_failed(answer, flow.target, flow.log("lobe", until=answer.error), s3_endpoint),
                 )
             if not isinstance(answer.data, dict) or answer.data.get("content") != content:
                 seen = answer.data.get("content") if isinstance(answer.data, dict) else answer.data
@@ -504,6 +517,6 @@ def upload(flow: Flow) -> None:
 
 
 def _removal_cause(flow: Flow, answer: Any) -> str:
-    log = flow.log("lobe")
-    code = diagnosis.node_error(log or "")
-    return f"deleting the object through S3_ENDPOINT failed: {code}" if code else ""
+    s3_endpoint = flow.deployment.app_env("S3_ENDPOINT")
+    code = diagnosis.s3_error_code(flow.log("lobe", until=answer.error) or "", answer.error, s3_endpoint)
+    return f"deleting the object through S3_ENDPOINT failed: {code} ({diagnosis.NODE_ERRORS[code]})" if code else ""
