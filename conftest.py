@@ -33,9 +33,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--images",
         choices=("official", "reference", "standin"),
         default="reference",
-        help="image set of the compose target: official (pulls upstream images), reference (real LobeChat built "
-        "locally from its npm package; stand-ins for Logto and MinIO) or standin (the fast set: stand-ins for "
-        "LobeChat, Logto and MinIO)",
+        help="image set of the compose target: official (pulls upstream images), reference (real LobeChat and real "
+        "Logto built locally from their published sources; a MinIO stand-in) or standin (the fast set: stand-ins "
+        "for LobeChat, Logto and MinIO)",
     )
     group.addoption("--keep-stack", action="store_true", help="leave the ephemeral stack running afterwards")
     group.addoption(

@@ -176,7 +176,8 @@ def standin_set(docker_ready: None, request: pytest.FixtureRequest) -> None:
 
 @pytest.fixture(scope="session")
 def reference_set(docker_ready: None, request: pytest.FixtureRequest) -> None:
-    """The reference set (real LobeChat from its npm package), built when missing or stale: about 20 minutes cold."""
+    """The reference set (real Logto from its release source, real LobeChat from its npm package), built when missing
+    or stale: about 30 minutes cold."""
     _built_set(request, "reference")
 
 

@@ -83,8 +83,8 @@ def _parser() -> argparse.ArgumentParser:
         dest="image_set",
         choices=("reference", "standin"),
         default="reference",
-        help="reference: real LobeChat from its npm package (about 20 min cold) with the Logto and MinIO stand-ins; "
-        "standin: the fast all-stand-in set (default: reference)",
+        help="reference: real LobeChat and real Logto from their published sources (about 30 min cold) with the "
+        "MinIO stand-in; standin: the fast set, stand-ins for LobeChat, Logto and MinIO (default: reference)",
     )
     images.add_argument("--rebuild", action="store_true", help="build even when an image is up to date")
     images.add_argument(

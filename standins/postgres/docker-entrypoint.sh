@@ -22,7 +22,7 @@ pgvector_note() {
     if [ "$v" = none ]; then
         echo "lobestack: this image was built WITHOUT pgvector (WITH_PGVECTOR=0): CREATE EXTENSION vector will fail"
     else
-        echo "lobestack: PostgreSQL 15 (Debian bookworm) with pgvector $v"
+        echo "lobestack: PostgreSQL $(cat /usr/share/lobestack/postgresql-version 2>/dev/null || echo 17) (Debian trixie) with pgvector $v"
     fi
 }
 

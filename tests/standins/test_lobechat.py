@@ -307,7 +307,7 @@ def test_key_vaults_secret_not_32_bytes_stops_the_start(stack: Stack) -> None:
 
 def test_missing_pgvector_stops_the_migration(stack: Stack) -> None:
     stack.psql("CREATE DATABASE novector", db="postgres")
-    control = "/usr/share/postgresql/15/extension/vector.control"
+    control = "/usr/share/postgresql/17/extension/vector.control"
     assert stack.database.exec(["mv", control, f"{control}.away"])[0] == 0
     try:
         code, log = stack.harness.run_to_exit(

@@ -1,5 +1,5 @@
-"""lobestack/postgres-pgvector:1 (real PostgreSQL 15 from Debian + pgvector, not a stand-in) keeps the contract
-of the official postgres image that the bundle uses: POSTGRES_* env, initdb on an empty volume with
+"""lobestack/postgres-pgvector:17 (real PostgreSQL 17 + pgvector, Debian trixie's packages, not a stand-in) keeps
+the contract of the official postgres image that the bundle uses: POSTGRES_* env, initdb on an empty volume with
 scram-sha-256 for TCP, /docker-entrypoint-initdb.d, pg_isready for the healthcheck, data kept across a
 restart, and pgvector usable (an HNSW index and a nearest-neighbour query)."""
 

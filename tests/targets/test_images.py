@@ -94,10 +94,59 @@ def test_reference_runs_the_real_lobechat_and_standin_the_stand_in() -> None:
     assert images.LOBECHAT.long and not images.LOBECHAT_STANDIN.long
 
 
+def test_reference_runs_the_real_logto_and_standin_the_stand_in() -> None:
+    logto = {
+        name: yaml.safe_load((images.standins_dir() / f"docker-compose.{name}.yml").read_text())["services"]["logto"]
+        for name in images.BUILT_SETS
+    }
+    assert logto == {
+        "reference": {"image": "lobestack/logto:1.37.1"},
+        "standin": {"image": "lobestack/logto-standin:1"},
+    }
+    assert images.LOGTO.context() == REPO / "upstream" / "logto"
+    dockerfile = (images.LOGTO.context() / "Dockerfile").read_text()
+    # the sources no registry serves, pinned by sha256 in the spec and checked again in the build
+    for name, sha256 in images.LOGTO.sources:
+        assert name in dockerfile and sha256 in dockerfile
+    assert 'org.lobestack.standin="false"' in dockerfile
+    assert 'ENTRYPOINT ["npm", "run"]' in dockerfile and 'CMD ["start"]' in dockerfile
+    # the two big builds come last, one after the other
+    assert images.BUILT_SETS["reference"][-2:] == (images.LOGTO, images.LOBECHAT)
+    assert images.LOGTO.long
+
+
+def test_an_upstream_source_is_found_checked_and_refused_when_wrong(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LOBESTACK_UPSTREAM_SOURCES", str(tmp_path))
+    name, sha256 = images.LOGTO.sources[0]
+    with pytest.raises(BadInput, match=f"is built from {name}, which is not in"):
+        images.upstream_source(images.LOGTO, name, sha256)
+    (tmp_path / "logto").mkdir()
+    (tmp_path / "logto" / name).write_bytes(b"not the release")
+    with pytest.raises(BadInput, match=f"is not the pinned {sha256}"):
+        images.upstream_source(images.LOGTO, name, sha256)
+
+
+def test_the_sources_count_by_their_pinned_hash_not_as_files(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM x\n")
+    plain = images.context_hash(tmp_path, {"A": "1"}, frozenset({"big.tar.xz"}))
+    (tmp_path / "big.tar.xz").write_bytes(b"copied in for the build")
+    assert images.context_hash(tmp_path, {"A": "1"}, frozenset({"big.tar.xz"})) == plain
+    assert images.context_hash(tmp_path, {"A": "1"}) != plain
+
+
+def test_postgres_and_nginx_build_from_trixie() -> None:
+    assert images.POSTGRES.trixie and images.NGINX.trixie and not images.LOGTO.trixie
+    assert images.POSTGRES.base("lobestack/bookworm-base:1") == images.TRIXIE_BASE
+    assert images.LOGTO.base("lobestack/bookworm-base:1") == "lobestack/bookworm-base:1"
+
+
 def test_every_set_is_described_and_the_standin_set_says_it_is_the_fast_one() -> None:
     assert set(images.SET_DESCRIPTIONS) == set(images.IMAGE_SETS)
     assert images.SET_DESCRIPTIONS["standin"].startswith("the FAST set: STAND-INS for LobeChat")
     assert "REAL LobeChat" in images.SET_DESCRIPTIONS["reference"]
+    assert "REAL Logto" in images.SET_DESCRIPTIONS["reference"]
 
 
 def test_unknown_set_is_bad_input() -> None:

@@ -645,7 +645,7 @@ def pin_built_images(overlay: Path, images: str) -> str:
 
 def built_set_override(deployment: Deployment, images: str) -> dict:
     """A built image set for a deployment's own services, by role (as the set's overlay swaps them by name):
-    LobeChat gets the set's LobeChat (real, or the stand-in), Logto and MinIO (and its one-shot init) the stand-ins,
+    LobeChat and Logto get the set's (real, or the stand-ins), MinIO (and its one-shot init) the stand-in,
     the PostgreSQL services the locally built real PostgreSQL + pgvector, Nginx the local one. Images only (and the
     Logto stand-in's extra environment); everything else stays the deployment's own."""
     bundle = yaml.safe_load((standins_dir() / overlay_name(images)).read_text(encoding="utf-8"))["services"]

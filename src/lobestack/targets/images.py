@@ -1,19 +1,24 @@
 """The locally built image sets, for hosts with no container registry:
 
 - `reference`: REAL LobeChat 1.143.3, built from its npm package (`upstream/lobechat`, following the package's own
-  Dockerfile.database), stand-ins for Logto and MinIO, and real PostgreSQL+pgvector and Nginx from Debian packages;
-- `standin`: the same with a LobeChat stand-in too: the fast set (seconds to build instead of twenty minutes).
+  Dockerfile.database), REAL Logto 1.37.1, built from its release source (`upstream/logto`, following the tag's own
+  Dockerfile), a stand-in for MinIO, and real PostgreSQL 17 + pgvector and Nginx from Debian trixie's packages;
+- `standin`: stand-ins for LobeChat and Logto too: the fast set (seconds to build instead of half an hour).
 
 (`official`, the third set, is pulled, never built.) Each image is rebuilt only when its build context changed (a
 content hash label); the real LobeChat's heavy stages (install, next build) are also cached by Docker's layer cache,
 so a change to its last stage rebuilds in seconds.
+
+Logto's source is not on a registry: its release archive and the oidc-provider fork it depends on come from the
+upstream sources folder (`LOBESTACK_UPSTREAM_SOURCES`, by default `shared/upstream` beside the checkout), are copied
+into the build context for the build and checked against their sha256 there.
 
 The build contexts live in `standins/` and `upstream/` of a lobestack source checkout: they are test infrastructure,
 not part of the deployment bundle, and the wheel does not carry them.
 
 Every image is also tagged by its content (`<name>:ctx-<hash>`), and a stack runs those tags: several checkouts on
 one host (each with its own stand-ins) then never swap an image under each other's stack; the plain tag
-(`lobestack/logto-standin:1`) names whichever build came last.
+(`lobestack/logto:1.37.1`) names whichever build came last.
 
 Builds run `FROM ${BASE_IMAGE}`: `debian:bookworm-slim` where a registry is reachable, else the base that
 scripts/setup-host makes with debootstrap. Package managers inside a build reach their registries through the
@@ -40,6 +45,8 @@ from lobestack.errors import BadInput
 
 HASH_LABEL = "org.lobestack.context-hash"
 DEFAULT_BASE = os.environ.get("LOBESTACK_BASE_IMAGE", "lobestack/bookworm-base:1")
+# PostgreSQL 17 + pgvector and Nginx 1.26 (the bundle pins 17.5 and 1.27.5) are Debian trixie's packages.
+TRIXIE_BASE = os.environ.get("LOBESTACK_TRIXIE_BASE_IMAGE", "lobestack/trixie-base:1")
 HOST_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
 # Not part of an image's content: docs, dependency caches, the CA copied in at build time.
 _SKIP = {"node_modules", "extra-ca.pem", "README.md", "__pycache__"}
@@ -56,6 +63,9 @@ class ImageSpec:
     root: str = "standins"  # standins/ (stand-ins, and the real PostgreSQL and Nginx) or upstream/ (real products)
     timeout_s: int = QUICK_BUILD_S
     info_file: str = ""  # a JSON file in the image that says what the build resolved (shown after a build)
+    # Files the build needs that no registry serves: (name, sha256), copied in from the upstream sources folder.
+    sources: tuple[tuple[str, str], ...] = ()
+    trixie: bool = False  # built FROM the trixie base instead of the bookworm one
 
     @property
     def long(self) -> bool:
@@ -65,13 +75,25 @@ class ImageSpec:
     def context(self) -> Path:
         return checkout_dir(self.root) / self.directory
 
+    @property
+    def source_names(self) -> frozenset[str]:
+        """The upstream sources copied in for a build: they count by their pinned sha256 (hash_args), not as files."""
+        return frozenset(name for name, _ in self.sources)
+
+    def base(self, base_image: str = DEFAULT_BASE) -> str:
+        return TRIXIE_BASE if self.trixie else base_image
+
+    def hash_args(self, base_image: str = DEFAULT_BASE) -> dict[str, str]:
+        """What the content hash covers besides the context's files: build arguments, the base, the sources."""
+        return {**self.build_args, "BASE_IMAGE": self.base(base_image), **{n: sha for n, sha in self.sources}}
+
     def content_tag(self, base_image: str = DEFAULT_BASE) -> str:
         """`<name>:ctx-<hash of the build context>`: the image this checkout's sources build."""
-        wanted = context_hash(self.context(), {**self.build_args, "BASE_IMAGE": base_image})
+        wanted = context_hash(self.context(), self.hash_args(base_image), self.source_names)
         return f"{self.tag.rsplit(':', 1)[0]}:ctx-{wanted}"
 
 
-POSTGRES = ImageSpec("postgres", "lobestack/postgres-pgvector:1", {"WITH_PGVECTOR": "1"})
+POSTGRES = ImageSpec("postgres", "lobestack/postgres-pgvector:17", {"WITH_PGVECTOR": "1"}, trixie=True)
 MINIO_STANDIN = ImageSpec("minio", "lobestack/minio-standin:1")
 LOGTO_STANDIN = ImageSpec("logto", "lobestack/logto-standin:1")
 LOBECHAT_STANDIN = ImageSpec("lobechat", "lobestack/lobechat-standin:1")
@@ -82,19 +104,31 @@ LOBECHAT = ImageSpec(
     timeout_s=LONG_BUILD_S,
     info_file="/app/lobestack-build.json",
 )
-NGINX = ImageSpec("nginx", "lobestack/nginx:1")
+NGINX = ImageSpec("nginx", "lobestack/nginx:1.26", trixie=True)
+LOGTO = ImageSpec(
+    "logto",
+    "lobestack/logto:1.37.1",
+    root="upstream",
+    timeout_s=LONG_BUILD_S,
+    info_file="/etc/logto/lobestack-build.json",
+    sources=(
+        ("logto-1.37.1.tar.xz", "a8ce5e49f6a5f4f13deaece5caa0f80b27df4e4ed648419da8c0342c28d2bc03"),
+        ("oidc-provider-b958a6a.tgz", "9ef9ac31eb1e16217ee5636cfd7f42d0398f9d348db7bbd1974dc0385b08b808"),
+    ),
+)
 
-# Every set Compose can run; the built ones by their images, in build order (the long build last).
+# Every set Compose can run; the built ones by their images, in build order (the long builds last, one after the
+# other: side by side they would take the host's memory).
 IMAGE_SETS = ("official", "reference", "standin")
 BUILT_SETS: dict[str, tuple[ImageSpec, ...]] = {
-    "reference": (POSTGRES, MINIO_STANDIN, LOGTO_STANDIN, NGINX, LOBECHAT),
+    "reference": (POSTGRES, MINIO_STANDIN, NGINX, LOGTO, LOBECHAT),
     "standin": (POSTGRES, MINIO_STANDIN, LOGTO_STANDIN, NGINX, LOBECHAT_STANDIN),
 }
 # What each set is, said on the first line of every run that uses it.
 SET_DESCRIPTIONS = {
     "official": "the upstream images, pulled",
-    "reference": "REAL LobeChat 1.143.3 built locally from its npm package; STAND-INS for Logto and MinIO; "
-    "PostgreSQL/pgvector and Nginx are real",
+    "reference": "REAL LobeChat 1.143.3 and REAL Logto 1.37.1 built locally from their published sources; "
+    "a STAND-IN for MinIO; PostgreSQL/pgvector and Nginx are real",
     "standin": "the FAST set: STAND-INS for LobeChat, Logto and MinIO; PostgreSQL/pgvector and Nginx are real",
 }
 STANDIN_IMAGES = BUILT_SETS["standin"]
@@ -117,6 +151,33 @@ def checkout_dir(root: str = "standins") -> Path:
     return checkout / root
 
 
+def upstream_sources_dir() -> Path:
+    """Where the upstream sources no registry serves are: LOBESTACK_UPSTREAM_SOURCES, else `shared/upstream` beside
+    the checkout (where the project keeps them for CI)."""
+    configured = os.environ.get("LOBESTACK_UPSTREAM_SOURCES")
+    if configured:
+        return Path(configured)
+    return checkout_dir("upstream").parent.parent / "shared" / "upstream"
+
+
+def upstream_source(spec: ImageSpec, name: str, sha256: str) -> Path:
+    """The source file `name` of `spec`, checked against its sha256 before it goes into a build; BadInput when it is
+    missing or different."""
+    path = upstream_sources_dir() / spec.directory / name
+    if not path.is_file():
+        raise BadInput(
+            f"{spec.tag} is built from {name}, which is not in {path.parent} (set LOBESTACK_UPSTREAM_SOURCES to the "
+            "folder that holds the upstream sources: its README lists them with their checksums)"
+        )
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    if digest.hexdigest() != sha256:
+        raise BadInput(f"sha256 {digest.hexdigest()} is not the pinned {sha256}", path)
+    return path
+
+
 def standins_dir() -> Path:
     return checkout_dir("standins")
 
@@ -127,11 +188,11 @@ def specs_for(images: str) -> tuple[ImageSpec, ...]:
     return BUILT_SETS[images]
 
 
-def context_hash(directory: Path, build_args: dict[str, str]) -> str:
+def context_hash(directory: Path, build_args: dict[str, str], skip: frozenset[str] = frozenset()) -> str:
     digest = hashlib.sha256(repr(sorted(build_args.items())).encode())
     for path in sorted(directory.rglob("*")):
         rel = path.relative_to(directory)
-        if any(part in _SKIP for part in rel.parts) or not path.is_file():
+        if any(part in _SKIP or part in skip for part in rel.parts) or not path.is_file():
             continue
         digest.update(str(rel).encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()[:16]
@@ -200,39 +261,51 @@ def ensure_images(
     """Build what is missing or stale; return the tags built. `timings` (when given) gets each build's time and the
     host's peak memory during it."""
     checkout_dir()
-    if not _image_exists(base_image):
-        raise BadInput(
-            f"base image {base_image} is missing: run scripts/setup-host (it builds it with debootstrap), "
-            "or set LOBESTACK_BASE_IMAGE=debian:bookworm-slim where a registry is reachable"
-        )
+    for base in dict.fromkeys(spec.base(base_image) for spec in specs):
+        if not _image_exists(base):
+            raise BadInput(
+                f"base image {base} is missing: run scripts/setup-host (it builds it with debootstrap), or set "
+                "LOBESTACK_BASE_IMAGE=debian:bookworm-slim and LOBESTACK_TRIXIE_BASE_IMAGE=debian:trixie-slim where "
+                "a registry is reachable"
+            )
     ca = extra_ca if extra_ca is not None else (HOST_CA_BUNDLE if HOST_CA_BUNDLE.exists() else None)
     built = []
     for spec in specs:
         directory = spec.context()
-        wanted = context_hash(directory, {**spec.build_args, "BASE_IMAGE": base_image})
+        wanted = context_hash(directory, spec.hash_args(base_image), spec.source_names)
         ref = spec.content_tag(base_image)
         if not rebuild and _image_exists(ref):
             if _image_label(spec.tag) != wanted:
                 subprocess.run(["docker", "tag", ref, spec.tag], capture_output=True, timeout=30)
             progress(f"  image {spec.tag:34} up to date")
             continue
+        sources = [(upstream_source(spec, name, sha256), directory / name) for name, sha256 in spec.sources]
         ca_copy = directory / "extra-ca.pem"
         if ca is not None:
             shutil.copyfile(ca, ca_copy)
         else:
             ca_copy.write_text("")
         args = ["docker", "build", "--tag", spec.tag, "--tag", ref, "--label", f"{HASH_LABEL}={wanted}"]
-        args += ["--build-arg", f"BASE_IMAGE={base_image}"]
+        args += ["--build-arg", f"BASE_IMAGE={spec.base(base_image)}"]
         for key, value in spec.build_args.items():
             args += ["--build-arg", f"{key}={value}"]
         where = "" if spec.root == "standins" else f" from {spec.root}/{spec.directory}"
         progress(
-            f"  image {spec.tag:34} building{where}…" + (" (about 20 min cold, seconds cached)" if spec.long else "")
+            f"  image {spec.tag:34} building{where}…" + (" (10 to 20 min cold, seconds cached)" if spec.long else "")
         )
         try:
+            for source, copy in sources:
+                # A hard link where the filesystem allows it: the Logto source is 10 MB.
+                try:
+                    copy.unlink(missing_ok=True)
+                    os.link(source, copy)
+                except OSError:
+                    shutil.copyfile(source, copy)
             timing = _run_build([*args, str(directory)], spec, progress)
         finally:
             ca_copy.unlink(missing_ok=True)
+            for _, copy in sources:
+                copy.unlink(missing_ok=True)
         memory = f", host memory in use peaked {timing.peak_gib:.1f} GiB" if timing.peak_gib is not None else ""
         progress(f"  image {spec.tag:34} built in {timing.seconds:.1f} s{memory}")
         if timings is not None:
