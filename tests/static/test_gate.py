@@ -92,13 +92,13 @@ MALFORMED = {
         "nginx/app.conf",
         "    location / {\n",
         "    location / {\n        include /etc/nginx/proxy_params;\n",
-        "nginx/app.conf:34: include /etc/nginx/proxy_params: outside the deployment directory",
+        "nginx/app.conf:37: include /etc/nginx/proxy_params: outside the deployment directory",
     ),
     "a nested location outside its parent": (
         "nginx/app.conf",
         "    location / {\n",
         "    location /a {\n        location /b { return 404; }\n    }\n    location / {\n",
-        'nginx/app.conf:34: location "/b" is outside location "/a"',
+        'nginx/app.conf:37: location "/b" is outside location "/a"',
     ),
 }
 

@@ -24,6 +24,7 @@ class Response:
     headers: dict[str, str]
     body: bytes
     set_cookies: tuple[str, ...] = ()  # every Set-Cookie header, unjoined
+    fields: tuple[tuple[str, str], ...] = ()  # every header field in order, repeated ones apart (`headers` joins them)
 
     @property
     def text(self) -> str:
@@ -31,6 +32,10 @@ class Response:
 
     def header(self, name: str) -> str | None:
         return next((v for k, v in self.headers.items() if k.lower() == name.lower()), None)
+
+    def header_values(self, name: str) -> list[str]:
+        """Each field of a repeated header apart, in the order received (RFC 6797 §8.1: only the first HSTS counts)."""
+        return [v for k, v in self.fields if k.lower() == name.lower()]
 
 
 class HttpProbe:
@@ -108,6 +113,7 @@ class HttpProbe:
             headers=dict(raw.headers),
             body=raw.data,
             set_cookies=tuple(raw.headers.getlist("set-cookie")),
+            fields=tuple(raw.headers.items()),
         )
 
 

@@ -191,9 +191,10 @@ _MAX_AGE = re.compile(r"max-age\s*=\s*\"?(\d+)", re.IGNORECASE)
 
 @GROUP.check(
     "TLS-HSTS",
-    title="each public origin sends Strict-Transport-Security with a max-age of at least a year",
+    title="each public origin sends one Strict-Transport-Security header, with a max-age of at least a year",
     fix='add_header Strict-Transport-Security "max-age=63072000" always; in every TLS server (and in any location '
-    "that sets its own add_header: Nginx does not inherit them)",
+    "that sets its own add_header: Nginx does not inherit them); where the upstream sends its own (Logto does), "
+    "proxy_hide_header Strict-Transport-Security; beside it",
     faults=[
         fault(
             SiteEdit("app.conf", '    add_header Strict-Transport-Security "max-age=63072000" always;\n', ""),
@@ -202,6 +203,17 @@ _MAX_AGE = re.compile(r"max-age\s*=\s*\"?(\d+)", re.IGNORECASE)
         fault(
             SiteEdit("s3.conf", '"max-age=63072000" always;', '"max-age=86400" always;'),
             expect="https://s3.test/: Strict-Transport-Security max-age 86400",
+        ),
+        # Logto sends its own header (helmet's): without the bundle's proxy_hide_header it comes first and wins.
+        fault(
+            SiteEdit(
+                "auth.conf",
+                "    proxy_hide_header Strict-Transport-Security;\n\n    client_max_body_size",
+                "\n    client_max_body_size",
+            ),
+            expect="https://auth.test/: 2 Strict-Transport-Security headers; browsers honour only the first, "
+            "'max-age=15552000; includeSubDomains' (sent by the upstream service ahead of the proxy's own), "
+            "max-age 15552000, under a year",
         ),
     ],
 )
@@ -212,13 +224,23 @@ def hsts(target: Any) -> Iterator[Finding]:
             response = target.http.get(url)
         except ProbeError as exc:
             return [Finding(f"GET {url}: {exc}")]
-        header = response.header("strict-transport-security")
-        if header is None:
+        headers = response.header_values("strict-transport-security")
+        if not headers:
             return [Finding(f"{url}: no Strict-Transport-Security header ({response.status})")]
-        match = _MAX_AGE.search(header)
+        # Browsers honour the first header only (RFC 6797 §8.1); an upstream's own comes before the proxy's
+        # add_header, so a second header means the proxy's is ignored.
+        match = _MAX_AGE.search(headers[0])
         age = int(match.group(1)) if match else 0
+        short = f"max-age {age}, under a year ({HSTS_MIN_S})" if age < HSTS_MIN_S else f"max-age {age}"
+        if len(headers) > 1:
+            return [
+                Finding(
+                    f"{url}: {len(headers)} Strict-Transport-Security headers; browsers honour only the first, "
+                    f"{headers[0]!r} (sent by the upstream service ahead of the proxy's own), {short}"
+                )
+            ]
         if age < HSTS_MIN_S:
-            return [Finding(f"{url}: Strict-Transport-Security max-age {age}, under a year ({HSTS_MIN_S})")]
+            return [Finding(f"{url}: Strict-Transport-Security {short}")]
         return []
 
     yield from _each(target, probe)

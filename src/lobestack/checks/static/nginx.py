@@ -202,7 +202,7 @@ def tls_ciphers(d: Deployment) -> Iterator[Finding]:
                 _APP_LOCATION + "        location /api/ {\n            add_header X-Frame-Options DENY;\n"
                 "            proxy_pass http://127.0.0.1:23210;\n        }\n",
             ),
-            expect="location /api/ has its own add_header (nginx/app.conf:36), which drops HSTS",
+            expect="location /api/ has its own add_header (nginx/app.conf:39), which drops HSTS",
         ),
         fault(
             Edit(
