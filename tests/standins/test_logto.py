@@ -473,6 +473,47 @@ def start_interaction(session, browser: Path, **extra: str) -> None:
     assert answer.status_code == 303, answer.text
 
 
+def test_wire_format_as_real_logto_sends_it(browser: Path, provisioned: dict) -> None:
+    """What real Logto 1.37.1 sends and upstream oidc-provider does not (recorded from the real one:
+    tests/data/logto-1.37.1/): its own Strict-Transport-Security on every answer, and the fork's JSON `_interaction`
+    cookie ({client: uid, "_legacy": uid}, signed), which its experience API takes back."""
+    import requests
+
+    from lobestack.probes.http import Response
+    from lobestack.provision.logto import ADMIN_CONSOLE
+    from lobestack.provision.session import WebSession
+
+    status = requests.get(f"{ENDPOINT}/api/status", verify=browser, timeout=10)
+    assert status.headers["Strict-Transport-Security"] == "max-age=15552000; includeSubDomains"
+    session = requests.Session()
+    params = {**auth_params(), "client_id": ADMIN_CONSOLE, "redirect_uri": f"{ADMIN_ENDPOINT}/console/callback"}
+    answer = session.get(
+        f"{ADMIN_ENDPOINT}/oidc/auth", params=params, verify=browser, allow_redirects=False, timeout=10
+    )
+    assert answer.status_code == 303, answer.text
+    assert answer.headers["Strict-Transport-Security"] == "max-age=15552000; includeSubDomains"
+    set_cookies = answer.raw.headers.getlist("Set-Cookie")
+    interaction = next(c for c in set_cookies if c.startswith("_interaction="))
+    mapping = json.loads(interaction.split(";", 1)[0].split("=", 1)[1])
+    assert set(mapping) == {ADMIN_CONSOLE, "_legacy"} and mapping[ADMIN_CONSOLE] == mapping["_legacy"], mapping
+    assert any(c.startswith('_logto={"appId":"admin-console"}') for c in set_cookies), set_cookies
+    # lobestack's client keeps the JSON value whole (as a browser does) and the experience API accepts it back
+    jar = WebSession(None)  # type: ignore[arg-type]
+    jar._remember(
+        answer.url, Response(url=answer.url, status=303, headers={}, body=b"", set_cookies=tuple(set_cookies))
+    )
+    cookie = jar._cookie_header(f"{ADMIN_ENDPOINT}/api/experience")
+    assert f"_interaction={json.dumps(mapping, separators=(',', ':'))}" in cookie, cookie
+    accepted = requests.put(
+        f"{ADMIN_ENDPOINT}/api/experience",
+        json={"interactionEvent": "SignIn"},
+        headers={"Cookie": cookie},
+        verify=browser,
+        timeout=10,
+    )
+    assert accepted.status_code == 204, accepted.text
+
+
 def test_experience_api_needs_an_interaction(browser: Path, logto: Started) -> None:
     import requests
 

@@ -13,6 +13,7 @@ import { createUser, experienceRouter, USERNAME_RE, validatePassword } from './e
 import { managementAuth, managementRouter } from './management.js';
 import { oidcErrorHandler, renderError } from './oidc-errors.js';
 import * as pages from './pages.js';
+import { withLogtoWire } from './wire.js';
 import { errorHandler, RequestError } from './request-error.js';
 import {
   ADMIN_CONSOLE_ID, ADMIN_TENANT, DEFAULT_TENANT, encryptPassword, RESOURCES, TenantStore, verifyPassword,
@@ -533,7 +534,9 @@ async function main() {
     log.warn(`ENDPOINT and ADMIN_ENDPOINT share the origin ${new URL(cfg.endpoint).origin}: every request goes to the admin tenant (as with the real Logto)`);
   }
 
-  const pool = new pg.Pool({ connectionString: cfg.dbUrl, max: 5 });
+  // Like Logto's DATABASE_CONNECTION_TIMEOUT (packages/shared GlobalValues: ms, default 5000).
+  const connectionTimeoutMillis = Number(process.env.DATABASE_CONNECTION_TIMEOUT ?? '5000') || 5000;
+  const pool = new pg.Pool({ connectionString: cfg.dbUrl, max: 5, connectionTimeoutMillis });
   pool.on('error', (error) => log.error('database pool:', error.message));
   const cookieKeys = [randomBytes(32).toString('base64url')];
   const tenantOf = (name, issuer) => {
@@ -562,7 +565,7 @@ async function main() {
   for (const tenant of [core, admin]) tenant.oidc = mount('/oidc', tenant.provider);
 
   const app = buildApp(cfg, { core, admin }, cookieKeys);
-  const handler = app.callback();
+  const handler = withLogtoWire(app.callback(), cookieKeys);
   log.info(`issuer ${core.issuer} (admin tenant: ${admin.issuer}); TRUST_PROXY_HEADER ${cfg.trustProxy ? 'on' : 'off'}`);
   try {
     await listen(handler, cfg.port, 'Core', cfg.endpoint);
