@@ -20,7 +20,7 @@ CONTINUATION = "  | "  # starts every further line of one finding: it cannot pas
 
 # Bidirectional overrides and isolates reorder what the reader sees (the "Trojan Source" characters).
 _BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
-_NAMED = {"\r": "\\r", "\t": "\\t", "\x1b": "\\x1b", "\x00": "\\x00"}
+_NAMED = {"\r": "\\r", "\n": "\\n", "\t": "\\t"}
 
 
 def _escaped(char: str) -> str:

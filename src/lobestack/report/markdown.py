@@ -32,9 +32,9 @@ def _finding(finding: dict[str, str]) -> str:
 
 
 def _check(c: CheckResult) -> list[str]:
-    impact = f" · {c.impact}" if c.impact else ""
-    title = f": {markdown_own(c.title)}" if c.title and c.title != c.id else ""
-    out = [f"#### {_ICON[c.outcome]} {c.outcome} · `{c.id}`{impact}{title}", ""]
+    impact = f" ({c.impact})" if c.impact else ""
+    title = f" — {markdown_own(c.title)}" if c.title and c.title != c.id else ""
+    out = [f"#### {_ICON[c.outcome]} {c.outcome} · {code(c.id)}{impact}{title}", ""]
     if c.findings:
         lines = [_finding(f) for f in c.findings]
         out += lines[:FINDINGS_SHOWN]
@@ -75,11 +75,11 @@ def render(summary: Summary, first_line: str) -> str:
     impacts = [f["impact"] for c in summary.checks for f in c.findings]
     if impacts:
         found = ", ".join(f"{impacts.count(i)} {i}" for i in reversed(IMPACTS) if impacts.count(i))
-        levels = [i for i in IMPACTS if _rank(i) >= _rank(summary.fail_on)]
+        levels = [i for i in reversed(IMPACTS) if _rank(i) >= _rank(summary.fail_on)]
+        fails_on = "every finding" if len(levels) == len(IMPACTS) else " and ".join(levels) + " findings"
         out += [
-            f"Findings: {found}. The run fails on {' and '.join(levels)} (`--fail-on {summary.fail_on}`); "
-            + "; ".join(f"**{i}**: {IMPACT_MEANING[i]}" for i in reversed(IMPACTS))
-            + ".",
+            f"Findings: {found}. The run fails on {fails_on} (`--fail-on {summary.fail_on}`); the others are "
+            "warnings. " + "; ".join(f"**{i}**: {IMPACT_MEANING[i]}" for i in reversed(IMPACTS)) + ".",
             "",
         ]
     if summary.addresses:
