@@ -8,7 +8,9 @@ import datetime
 import html
 import re
 from html.parser import HTMLParser
+from types import SimpleNamespace
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
@@ -17,6 +19,7 @@ from lobestack.checks.registry import ADVICE, BREAKS, EXPOSURE, WARN, Finding
 from lobestack.checks.runner import Outcome
 from lobestack.report import escaping
 from lobestack.report.escaping import CONTINUATION, LINE_LIMIT, LINES_LIMIT
+from lobestack.report.plugin import _redact_report
 from lobestack.report.verdict import judge
 
 TODAY = datetime.date(2026, 1, 1)
@@ -154,3 +157,25 @@ def test_the_finding_line_names_check_impact_and_place() -> None:
     assert verdict.message == "[NGINX-BODY-SIZE] breaks: nginx/app.conf:3: 1m"
     assert re.fullmatch(r"\[[A-Z0-9-]+\] (breaks|exposure|advice): .*", verdict.message)
     assert html.escape(verdict.message) == verdict.message
+
+
+@given(nasty)
+def test_text_with_its_own_line_breaks_keeps_them_and_escapes_the_rest(text: str) -> None:
+    shown = escaping.controls(text)
+    assert not _unsafe(shown) and shown.count("\n") == text.count("\n")
+
+
+def test_a_failure_outside_a_check_is_shown_escaped() -> None:
+    """A stack that did not start (fixtures/stack.py) or captured output may quote a server: escaped too."""
+    report = pytest.TestReport(
+        "suites/stack/x.py::test_check[STACK-VHOST-APP]",
+        ("x", 0, "x"),
+        {},
+        "failed",
+        f"[STACK-START] compose said {ANSI_CLEAR}\nsecond line",
+        "setup",
+        sections=[("Captured stdout setup", OSC_TITLE)],
+    )
+    _redact_report(SimpleNamespace(stash=pytest.Stash()), report)
+    assert report.longrepr == "[STACK-START] compose said \\x1b[2J\\x1b[H\nsecond line"
+    assert report.sections == [("Captured stdout setup", "\\x1b]0;pwned\\x07")]

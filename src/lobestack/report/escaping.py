@@ -43,6 +43,13 @@ def one_line(text: str, limit: int = LINE_LIMIT) -> str:
     return text
 
 
+def controls(text: str) -> str:
+    """Text whose line breaks are its own (a traceback, captured output): every other control character escaped."""
+    if not any(_unsafe(c) and c != "\n" for c in text):
+        return text
+    return "".join(_escaped(c) if _unsafe(c) and c != "\n" else c for c in text)
+
+
 def lines(text: str) -> list[str]:
     """Untrusted text as lines to show: each line escaped and cut (one_line), at most LINES_LIMIT of them."""
     split = text.split("\n")

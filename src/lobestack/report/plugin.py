@@ -23,7 +23,7 @@ import pytest
 from lobestack.checks.registry import ADVICE, IMPACTS, Check, impact_rank
 from lobestack.errors import BadInput
 from lobestack.probes.budget import REQUESTS
-from lobestack.report import markdown
+from lobestack.report import escaping, markdown
 from lobestack.report.baseline import Baseline, load_baseline, today
 from lobestack.report.diff import compare, load_previous, streaks
 from lobestack.report.redaction import Redactor
@@ -137,15 +137,19 @@ def _check_of(item: pytest.Item) -> Check | None:
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Each module's checks worst first (breaks, exposure, advice; then by ID), so that the terminal, junit.xml,
-    report.html and the summaries list them in one order. Only runs of one test function's checks are reordered:
+    report.html and the summaries list them in one order. Only the checks of one test function are reordered:
     everything else (the browser flows, which build on each other) keeps its place."""
+
+    def same_test(a: pytest.Item, b: pytest.Item) -> bool:
+        return a.parent is b.parent and getattr(a, "originalname", a.name) == getattr(b, "originalname", b.name)
+
     start = 0
     while start < len(items):
         if _check_of(items[start]) is None:
             start += 1
             continue
         end = start
-        while end < len(items) and _check_of(items[end]) is not None and items[end].parent is items[start].parent:
+        while end < len(items) and _check_of(items[end]) is not None and same_test(items[end], items[start]):
             end += 1
         items[start:end] = sorted(items[start:end], key=lambda i: (-impact_rank(_check_of(i).impact), _check_of(i).id))
         start = end
@@ -181,15 +185,16 @@ def pytest_make_collect_report(collector: pytest.Collector):
 
 
 def _redact_report(config: pytest.Config, report: pytest.BaseReport) -> None:
-    redact = config.stash.get(REDACTOR, None)
-    if not redact:
-        return
+    # Secrets masked, and control characters escaped: a finding's text is escaped where it is made
+    # (report/verdict.py), but a failure outside a check (a stack that did not start) or captured output may quote
+    # a server too.
+    redact = config.stash.get(REDACTOR, None) or (lambda text: text)
     if report.longrepr is not None:
         text = str(report.longrepr)
-        clean = redact(text)
+        clean = escaping.controls(redact(text))
         if clean != text:
             report.longrepr = clean
-    report.sections = [(title, redact(content)) for title, content in report.sections]
+    report.sections = [(title, escaping.controls(redact(content))) for title, content in report.sections]
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
