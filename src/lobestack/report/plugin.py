@@ -137,11 +137,15 @@ def _check_of(item: pytest.Item) -> Check | None:
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Each module's checks worst first (breaks, exposure, advice; then by ID), so that the terminal, junit.xml,
-    report.html and the summaries list them in one order. Only the checks of one test function are reordered:
-    everything else (the browser flows, which build on each other) keeps its place."""
+    report.html and the summaries list them in one order. Only the checks of one test function with the same other
+    parameters (one host of the host layer) are reordered: everything else keeps its place (the browser flows, which
+    build on each other; the order pytest chose for fixtures of a wider scope)."""
+
+    def others(item: pytest.Item) -> tuple:
+        return tuple(sorted((k, v) for k, v in item.callspec.indices.items() if k != "check"))
 
     def same_test(a: pytest.Item, b: pytest.Item) -> bool:
-        return a.parent is b.parent and getattr(a, "originalname", a.name) == getattr(b, "originalname", b.name)
+        return a.parent is b.parent and a.originalname == b.originalname and others(a) == others(b)
 
     start = 0
     while start < len(items):
