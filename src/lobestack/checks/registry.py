@@ -1,4 +1,5 @@
-"""The check registry: every check has a stable ID, a one-line reason, a fix hint, and the faults that prove it.
+"""The check registry: every check has a stable ID, a one-line reason, a fix hint, its impact (what its findings
+cost: breaks, exposure or advice), and the faults that prove it.
 
 Checks live in one module per group, one package per layer (`checks/static/`, `checks/stack/`, …). A module
 declares its group once (`GROUP = Group("NGINX", layer="static", title="Nginx policy")`) and registers its checks
