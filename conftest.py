@@ -82,6 +82,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="the previous run's summary.json: report what is new, fixed and still failing (a missing file: first run)",
     )
     group.addoption(
+        "--fail-on",
+        metavar="LEVEL",
+        default="advice",
+        help="the least impact that fails the run: advice (default: every finding fails), exposure, or breaks; "
+        "findings below it are reported as warnings",
+    )
+    group.addoption(
         "--request-budget",
         type=int,
         default=None,

@@ -43,5 +43,5 @@ def test_gpu_suite_on_a_host_without_a_gpu(tmp_path: Path) -> None:
     )
     assert result.returncode == 1, result.stdout[-2000:]
     for check in all_checks("gpu"):
-        assert f"[{check.id}] {NO_DRIVER}" in result.stdout
+        assert f"[{check.id}] {check.impact}: {NO_DRIVER}" in result.stdout
     assert "Traceback" not in result.stdout + result.stderr

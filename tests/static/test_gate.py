@@ -26,6 +26,7 @@ def test_healthy_deployment_passes_with_all_reports(healthy_dir: Path, tmp_path:
         "deployment",
         "started",
         "duration_s",
+        "fail_on",
         "counts",
         "requests",
         "addresses",
@@ -51,8 +52,8 @@ def test_broken_deployment_fails_with_id_message_and_fix(broken_dir: Path, tmp_p
     Edit("nginx/app.conf", "    proxy_buffering off;\n", "    proxy_buffering on;\n").apply(broken_dir)
     result = run_gate(broken_dir, tmp_path)
     assert result.returncode == EXIT_CHECK_FAILED
-    assert "[ENV-KEY-VAULTS] .env:" in result.stdout and "decodes to 5 bytes, not 32" in result.stdout
-    assert "[NGINX-APP-STREAMING] nginx/app.conf:" in result.stdout
+    assert "[ENV-KEY-VAULTS] breaks: .env:" in result.stdout and "decodes to 5 bytes, not 32" in result.stdout
+    assert "[NGINX-APP-STREAMING] breaks: nginx/app.conf:" in result.stdout
     failed = {c["id"]: c for c in _summary(tmp_path)["checks"] if c["outcome"] == "failed"}
     assert set(failed) == {"ENV-KEY-VAULTS", "NGINX-APP-STREAMING"}
     assert failed["ENV-KEY-VAULTS"]["fix"].startswith("set KEY_VAULTS_SECRET")

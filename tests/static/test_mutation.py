@@ -47,7 +47,7 @@ def test_a_fault_that_trips_two_branches_proves_neither(healthy_dir, tmp_path) -
 
     group = next(g for g in all_checks() if g.id.startswith("ENV-")).group
     assert isinstance(group, Group)
-    check = Check(id="ENV-WEAK", group=group, title="t", fix="f", run=weak_check.weak)
+    check = Check(id="ENV-WEAK", group=group, title="t", fix="f", impact="breaks", run=weak_check.weak)
     both = fault(SetEnv({"WEAK_A": "1", "WEAK_B": "1"}), expect="weak:")
     root = tmp_path / "d"
     import shutil
@@ -79,7 +79,9 @@ def test_live_mutation_notes_what_a_fault_kills(variants: Variants) -> None:
         mutation.LIVE_KILLED.clear()
         mutation.note_live(check, fault, variants.of(fault))
         assert {"ENV-KEY-VAULTS": {0}} == mutation.LIVE_KILLED
-        unreadable = Check(id="ENV-LAMBDA", group=check.group, title="t", fix="f", run=lambda d: iter(()))
+        unreadable = Check(
+            id="ENV-LAMBDA", group=check.group, title="t", fix="f", impact="breaks", run=lambda d: iter(())
+        )
         mutation.note_live(unreadable, fault, variants.of(fault))  # no source to mutate: an error noted, not raised
         assert "ENV-LAMBDA" not in mutation.LIVE_KILLED and mutation.LIVE_ERRORS
     finally:

@@ -1,4 +1,5 @@
-"""The check registry: every check has a stable ID, a one-line reason, a fix hint, and the faults that prove it.
+"""The check registry: every check has a stable ID, a one-line reason, a fix hint, its impact (what its findings
+cost: breaks, exposure or advice), and the faults that prove it.
 
 Checks live in one module per group, one package per layer (`checks/static/`, `checks/stack/`, …). A module
 declares its group once (`GROUP = Group("NGINX", layer="static", title="Nginx policy")`) and registers its checks
@@ -27,15 +28,44 @@ LAYERS = ("static", "stack", "e2e", "host", "gpu", "prod")
 
 WARN = "warn"  # a finding that is reported but does not fail the check (e.g. a certificate renewed soon)
 
+# What a finding costs, from least to most. Every check declares one (its group may give a default where all its
+# checks are of one kind); a finding may name its own where one check finds problems of different kinds.
+# `--fail-on LEVEL` fails the run on findings at LEVEL or above; those below are reported as warnings. This is a
+# separate axis from WARN above: a WARN finding is a warning whatever the level (a certificate renewed soon).
+ADVICE = "advice"  # it works, but off best practice or brittle: `init: true`, pinning, hygiene
+EXPOSURE = "exposure"  # a security exposure: a port, a protocol, a default credential, a public bucket
+BREAKS = "breaks"  # sign-in, uploads or data break (or will at the next start)
+IMPACTS = (ADVICE, EXPOSURE, BREAKS)
+IMPACT_MEANING = {
+    BREAKS: "sign-in, uploads or data break",
+    EXPOSURE: "a security exposure",
+    ADVICE: "works, but off best practice or brittle",
+}
+
+
+def impact_rank(impact: str) -> int:
+    """0 for advice … 2 for breaks: a finding fails the run when its rank is at least --fail-on's."""
+    return IMPACTS.index(impact)
+
+
+def _known_impact(impact: str | None, what: str) -> None:
+    if impact is not None and impact not in IMPACTS:
+        raise ValueError(f"{what}: impact {impact!r} is not one of {', '.join(IMPACTS)}")
+
 
 @dataclass(frozen=True)
 class Finding:
     """One problem: where it is (file:line, or a URL) and what was seen. A `warn` finding is reported (summary,
-    junit property, Markdown) but does not fail its check."""
+    junit property, Markdown) but does not fail its check. `impact` (IMPACTS) is its check's unless the finding names
+    its own; the runner fills it in."""
 
     message: str
     where: str = ""
     severity: str = "fail"
+    impact: str | None = None
+
+    def __post_init__(self) -> None:
+        _known_impact(self.impact, "finding")
 
     @property
     def warning(self) -> bool:
@@ -56,6 +86,7 @@ class Check:
     group: Group
     title: str
     fix: str
+    impact: str  # IMPACTS: what its findings cost, unless a finding names its own
     run: Callable[[Any], Iterable[Finding]]
     faults: tuple[Fault, ...] = ()
     # Healthy variants the check must accept (gixy's and KICS's negative samples next to the positive ones).
@@ -67,6 +98,10 @@ class Check:
     # one address): the replaced one is reported skipped, naming this one.
     supersedes: frozenset[str] = frozenset()
 
+    def __post_init__(self) -> None:
+        if self.impact not in IMPACTS:
+            raise ValueError(f"check {self.id}: impact {self.impact!r} is not one of {', '.join(IMPACTS)}")
+
     @property
     def layer(self) -> str:
         return self.group.layer
@@ -77,14 +112,17 @@ class Check:
 
 @dataclass(frozen=True)
 class Group:
-    """A group of checks: the ID prefix its checks share, the layer it belongs to, its catalogue title."""
+    """A group of checks: the ID prefix its checks share, the layer it belongs to, its catalogue title, and the
+    impact of its checks where every one is of the same kind (else each check declares its own)."""
 
     prefix: str
     layer: str
     title: str
+    impact: str | None = None
     checks: list[Check] = field(default_factory=list, compare=False, repr=False)
 
     def __post_init__(self) -> None:
+        _known_impact(self.impact, f"group {self.prefix}")
         if self.layer not in LAYERS:
             raise ValueError(f"group {self.prefix}: unknown layer {self.layer!r}")
         if self.prefix in _GROUPS and _GROUPS[self.prefix] is not self:
@@ -101,11 +139,16 @@ class Group:
         passes: Iterable[Pass] = (),
         needs: Iterable[str] = (),
         supersedes: Iterable[str] = (),
+        impact: str | None = None,
     ) -> Callable[[Callable[[Any], Iterable[Finding]]], Callable[[Any], Iterable[Finding]]]:
         """Register a check of this group. Each fault is a Fault, one step, or a tuple of steps applied together;
-        each pass a Pass (a healthy variant the check must accept)."""
+        each pass a Pass (a healthy variant the check must accept). `impact`: IMPACTS, required unless the group
+        gives one."""
         if not _ID.match(id) or not id.startswith(self.prefix + "-"):
             raise ValueError(f"check id {id!r} must look like {self.prefix}-NAME")
+        impact = impact or self.impact
+        if impact is None:
+            raise ValueError(f"check {id}: no impact declared ({', '.join(IMPACTS)}), and group {self.prefix} has none")
 
         def register(fn: Callable[[Any], Iterable[Finding]]) -> Callable[[Any], Iterable[Finding]]:
             if id in REGISTRY:
@@ -115,6 +158,7 @@ class Group:
                 group=self,
                 title=title,
                 fix=fix,
+                impact=impact,
                 run=fn,
                 faults=tuple(as_fault(f) for f in faults),
                 passes=tuple(passes),
@@ -187,6 +231,10 @@ _ORDER = {
 }
 
 __all__ = [
+    "ADVICE",
+    "BREAKS",
+    "EXPOSURE",
+    "IMPACTS",
     "LAYERS",
     "WARN",
     "AddFile",

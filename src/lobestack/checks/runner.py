@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import traceback
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from lobestack.checks.registry import Check, CheckSkipped, Finding
@@ -29,7 +29,8 @@ def evaluate(check: Check, subject: Any) -> Outcome:
         if missing:
             return Outcome([], skipped=f"[{check.id}] skipped: {subject.why_not(missing[0])}")
     try:
-        return Outcome(check.findings(subject))
+        # Each finding carries its impact from here on: its own where it names one, else its check's.
+        return Outcome([f if f.impact else replace(f, impact=check.impact) for f in check.findings(subject)])
     except CheckSkipped as exc:
         return Outcome([], skipped=f"[{check.id}] skipped: {exc}")
     except Exception as exc:  # a probe crashed: an error of this check, not of the run

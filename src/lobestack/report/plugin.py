@@ -1,24 +1,34 @@
 """pytest plugin behind every tox env: report files, summary.json, secret redaction, the first report line; and for
 nightly runs the baseline of accepted findings (--baseline), the diff with the previous run (--previous), the
-Markdown summary (summary.md, and $GITHUB_STEP_SUMMARY when set) and the request budget (--request-budget)."""
+Markdown summary (summary.md, and $GITHUB_STEP_SUMMARY when set) and the request budget (--request-budget).
+
+Every report gives each finding's impact (breaks, exposure, advice): the terminal and junit.xml in the finding's
+text and a `check_impact` property, report.html in a column, summary.json per check and per finding, summary.md per
+finding. `--fail-on LEVEL` turns findings below LEVEL into warnings. The checks run (and so every report lists
+them) worst first within each layer: by impact, then ID. The runner has no notion of a finding's cause yet, so that
+order stands in for "cause first, derived findings after"."""
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import time
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from lobestack.checks.registry import ADVICE, IMPACTS, Check, impact_rank
 from lobestack.errors import BadInput
 from lobestack.probes.budget import REQUESTS
-from lobestack.report import markdown
+from lobestack.report import escaping, markdown
 from lobestack.report.baseline import Baseline, load_baseline, today
 from lobestack.report.diff import compare, load_previous, streaks
 from lobestack.report.redaction import Redactor
 from lobestack.report.summary import CheckResult, Summary
+from lobestack.report.verdict import Reported
 from lobestack.targets.images import SET_DESCRIPTIONS
 
 REDACTOR = pytest.StashKey[Redactor]()
@@ -28,6 +38,8 @@ _RESULTS = pytest.StashKey[dict]()
 _T0 = pytest.StashKey[float]()
 BASELINE = pytest.StashKey[Baseline | None]()
 PREVIOUS = pytest.StashKey[dict | None]()
+FAIL_ON = pytest.StashKey[str]()
+_FINDINGS = pytest.StashKey[dict]()
 WARNING_PROPERTY = "lobestack_warning"
 # The run's config, for hooks that are not handed one (pytest_runtest_logreport, pytest-html's title).
 _CONFIG: list[pytest.Config] = []
@@ -54,6 +66,13 @@ def pytest_configure(config: pytest.Config) -> None:
         report_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise pytest.UsageError(f"--report-dir {report_dir}: cannot create it: {exc.strerror}") from None
+    level = config.getoption("fail_on", None)
+    level = ADVICE if level is None else level
+    if level not in IMPACTS:
+        said = "is empty (an unset variable?)" if not level.strip() else f"{level!r}: not a level"
+        raise pytest.UsageError(f"--fail-on {said}; use one of {', '.join(IMPACTS)}")
+    config.stash[FAIL_ON] = level
+    config.stash[_FINDINGS] = {}
     config.stash[REPORT_DIR] = report_dir
     config.stash[REDACTOR] = Redactor()
     config.stash[_RESULTS] = {}
@@ -70,6 +89,7 @@ def pytest_configure(config: pytest.Config) -> None:
         target=config.getoption("target", None) or "files",
         deployment="",
         started=datetime.now(UTC).isoformat(timespec="seconds"),
+        fail_on=level,
     )
     if getattr(config.option, "xmlpath", None) is None and not hasattr(config, "workerinput"):
         config.option.xmlpath = str(report_dir / "junit.xml")
@@ -97,6 +117,46 @@ def _previous(config: pytest.Config) -> dict | None:
 
 def baseline_of(config: pytest.Config) -> Baseline | None:
     return config.stash.get(BASELINE, None)
+
+
+def fail_on(config: pytest.Config) -> str:
+    """The least impact that fails the run (--fail-on, checked at start)."""
+    return config.stash.get(FAIL_ON, ADVICE)
+
+
+def record_findings(config: pytest.Config, nodeid: str, findings: Iterable[Reported]) -> None:
+    """A check's findings as reported, for summary.json and summary.md."""
+    config.stash[_FINDINGS][nodeid] = list(findings)
+
+
+def _check_of(item: pytest.Item) -> Check | None:
+    callspec = getattr(item, "callspec", None)
+    check = callspec.params.get("check") if callspec else None
+    return check if isinstance(check, Check) else None
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Each module's checks worst first (breaks, exposure, advice; then by ID), so that the terminal, junit.xml,
+    report.html and the summaries list them in one order. Only the checks of one test function with the same other
+    parameters (one host of the host layer) are reordered: everything else keeps its place (the browser flows, which
+    build on each other; the order pytest chose for fixtures of a wider scope)."""
+
+    def others(item: pytest.Item) -> tuple:
+        return tuple(sorted((k, v) for k, v in item.callspec.indices.items() if k != "check"))
+
+    def same_test(a: pytest.Item, b: pytest.Item) -> bool:
+        return a.parent is b.parent and a.originalname == b.originalname and others(a) == others(b)
+
+    start = 0
+    while start < len(items):
+        if _check_of(items[start]) is None:
+            start += 1
+            continue
+        end = start
+        while end < len(items) and _check_of(items[end]) is not None and same_test(items[end], items[start]):
+            end += 1
+        items[start:end] = sorted(items[start:end], key=lambda i: (-impact_rank(_check_of(i).impact), _check_of(i).id))
+        start = end
 
 
 def first_line(config: pytest.Config) -> str:
@@ -129,15 +189,16 @@ def pytest_make_collect_report(collector: pytest.Collector):
 
 
 def _redact_report(config: pytest.Config, report: pytest.BaseReport) -> None:
-    redact = config.stash.get(REDACTOR, None)
-    if not redact:
-        return
+    # Secrets masked, and control characters escaped: a finding's text is escaped where it is made
+    # (report/verdict.py), but a failure outside a check (a stack that did not start) or captured output may quote
+    # a server too.
+    redact = config.stash.get(REDACTOR, None) or (lambda text: text)
     if report.longrepr is not None:
         text = str(report.longrepr)
-        clean = redact(text)
+        clean = escaping.controls(redact(text))
         if clean != text:
             report.longrepr = clean
-    report.sections = [(title, redact(content)) for title, content in report.sections]
+    report.sections = [(title, escaping.controls(redact(content))) for title, content in report.sections]
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
@@ -184,6 +245,18 @@ def pytest_html_report_title(report) -> None:
         report.title = first_line(_CONFIG[0])
 
 
+def pytest_html_results_table_header(cells: list[str]) -> None:
+    cells.insert(2, "<th>Impact</th>")
+
+
+def pytest_html_results_table_row(report: pytest.TestReport, cells: list[str]) -> None:
+    props = dict(report.user_properties)
+    impact = str(props.get("check_impact", ""))
+    if impact and props.get(WARNING_PROPERTY):
+        impact += " (warned)"
+    cells.insert(2, f'<td class="col-impact">{html.escape(impact)}</td>')
+
+
 def _first_lines(report: pytest.TestReport) -> str:
     if report.skipped and isinstance(report.longrepr, tuple):
         return str(report.longrepr[2]).removeprefix("Skipped: ")
@@ -204,6 +277,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     summary = config.stash[SUMMARY]
     summary.duration_s = time.monotonic() - config.stash[_T0]
     redact = config.stash[REDACTOR]
+    findings = config.stash[_FINDINGS]
     for nodeid, entry in config.stash[_RESULTS].items():
         props = entry["props"]
         summary.checks.append(
@@ -213,6 +287,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
                 outcome=entry["outcome"],
                 message=redact(entry["message"]),
                 fix=props.get("check_fix", ""),
+                impact=props.get("check_impact", ""),
+                findings=[{key: redact(value) for key, value in f.to_dict().items()} for f in findings.get(nodeid, ())],
             )
         )
     previous = config.stash.get(PREVIOUS, None)

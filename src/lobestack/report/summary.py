@@ -18,6 +18,10 @@ class CheckResult:
     message: str = ""
     fix: str = ""
     failing_runs: int = 0  # failing runs in a row, this one included (carried through --previous)
+    impact: str = ""  # the check's (breaks, exposure, advice); "" for a test that is not a check
+    # Each finding as reported (report/verdict.py Reported): where, message, impact, status (fails, warning,
+    # accepted) and note (why a warning or accepted one does not fail); escaped and cut like every report's text.
+    findings: list[dict[str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -35,6 +39,7 @@ class Summary:
     addresses: list[str] = field(default_factory=list)
     baseline: dict[str, Any] | None = None
     diff: dict[str, Any] | None = None
+    fail_on: str = "advice"  # the least impact that fails the run (--fail-on); findings below it are warnings
 
     @property
     def counts(self) -> dict[str, int]:
@@ -51,6 +56,7 @@ class Summary:
             **({"host": self.host} if self.host else {}),
             "started": self.started,
             "duration_s": round(self.duration_s, 3),
+            "fail_on": self.fail_on,
             "counts": self.counts,
             "requests": self.requests,
             "addresses": self.addresses,

@@ -15,7 +15,7 @@ from lobestack.checks.registry import Finding, Group
 from lobestack.checks.stack.oidc import ADMIN_IS_ENDPOINT, CALLBACK_NOT_REGISTERED, NO_XFP
 from lobestack.targets.target import CONSOLE_ADMIN, LOBECHAT_APP, TEST_USER, WRITES
 
-GROUP = Group("E2E", layer="e2e", title="Browser flows")
+GROUP = Group("E2E", layer="e2e", title="Browser flows", impact="breaks")
 
 ISSUER_WITH_SLASH = EnvSet("AUTH_LOGTO_ISSUER", "https://auth.test/oidc/", ("lobe",))
 LOBE_WITHOUT_CA = Recreate(

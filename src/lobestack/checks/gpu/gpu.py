@@ -27,6 +27,7 @@ NO_DRIVER = fault(Recorded("no-driver"), expect=gpu.NO_DRIVER)
         NO_DRIVER,
         fault(Recorded("driver-not-loaded"), expect="nvidia-smi failed on the host: NVIDIA-SMI has failed"),
     ],
+    impact="breaks",
 )
 def host_sees_gpu(facts: HostFacts) -> Iterator[Finding]:
     try:
@@ -40,6 +41,7 @@ def host_sees_gpu(facts: HostFacts) -> Iterator[Finding]:
     title="the nvidia runtime is registered in Docker (the NVIDIA Container Toolkit)",
     fix="install the NVIDIA Container Toolkit, `nvidia-ctk runtime configure --runtime=docker`, restart Docker",
     faults=[NO_DRIVER, fault(Recorded("driver-no-toolkit"), expect="Docker has no nvidia runtime (runtimes: ")],
+    impact="breaks",
 )
 def docker_runtime(facts: HostFacts) -> Iterator[Finding]:
     try:
@@ -62,6 +64,7 @@ def docker_runtime(facts: HostFacts) -> Iterator[Finding]:
         fault(Recorded("driver-no-toolkit"), expect='could not select device driver "" with capabilities: [[gpu]]'),
         fault(Recorded("container-sees-fewer"), expect="the container sees 1 GPU(s) but the host has 2"),
     ],
+    impact="breaks",
 )
 def container_sees_gpu(facts: HostFacts) -> Iterator[Finding]:
     try:
@@ -94,6 +97,7 @@ def container_sees_gpu(facts: HostFacts) -> Iterator[Finding]:
         fault(Setting("ollama_model", "llama3.2:1b"), Recorded("gpu-h200"), expect="llama3.2:1b is not on"),
         fault(Recorded("ollama-down"), expect="Ollama does not answer"),
     ],
+    impact="advice",
 )
 def model_server(facts: HostFacts) -> Iterator[Finding]:
     try:

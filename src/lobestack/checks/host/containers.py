@@ -40,6 +40,7 @@ def _lobe(extra: str) -> Recreate:
     fix="`docker compose up -d` in the deployment directory; `docker compose ps -a` and `docker compose logs SERVICE` "
     "say why one stopped",
     faults=[fault(Stop("lobe"), expect="lobe has no running container")],
+    impact="breaks",
 )
 def running(facts: HostFacts) -> Iterator[Finding]:
     try:
@@ -70,6 +71,7 @@ def running(facts: HostFacts) -> Iterator[Finding]:
             expect="is unhealthy (running)",
         )
     ],
+    impact="breaks",
 )
 def healthy(facts: HostFacts) -> Iterator[Finding]:
     try:
@@ -99,6 +101,7 @@ def healthy(facts: HostFacts) -> Iterator[Finding]:
             expect="restarted",
         )
     ],
+    impact="breaks",
 )
 def restarts(facts: HostFacts) -> Iterator[Finding]:
     try:
@@ -129,6 +132,7 @@ def restarts(facts: HostFacts) -> Iterator[Finding]:
             expect="mounts the Docker socket /var/run/docker.sock",
         ),
     ],
+    impact="exposure",
 )
 def privilege(facts: HostFacts) -> Iterator[Finding]:
     try:

@@ -22,6 +22,7 @@ GROUP = Group("HOST-DOCKER", layer="host", title="Docker engine")
         fault(Recorded("docker-daemon-down"), expect="the Docker daemon does not answer: Cannot connect"),
         fault(Recorded("no-docker"), expect="the docker CLI is not installed"),
     ],
+    impact="breaks",
 )
 def daemon(facts: HostFacts) -> Iterator[Finding]:
     try:
@@ -41,6 +42,7 @@ def daemon(facts: HostFacts) -> Iterator[Finding]:
             expect="`docker compose version` failed: docker: 'compose' is not a docker command",
         )
     ],
+    impact="breaks",
 )
 def compose(facts: HostFacts) -> Iterator[Finding]:
     try:
@@ -65,6 +67,7 @@ def compose(facts: HostFacts) -> Iterator[Finding]:
         ),
         fault(Recorded("driver-no-toolkit"), expect="Docker has no nvidia runtime"),
     ],
+    impact="breaks",
 )
 def nvidia_runtime(facts: HostFacts) -> Iterator[Finding]:
     why = facts.uses_gpu_profile()

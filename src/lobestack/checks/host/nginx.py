@@ -15,7 +15,9 @@ from lobestack.checks.faults import Certificate, Edit, Recorded, SiteEdit, Stop,
 from lobestack.checks.registry import Finding, Group
 from lobestack.probes.host import HostFacts, HostProbeError
 
-GROUP = Group("HOST-NGINX", layer="host", title="Nginx (on the host, or the stack's `nginx` container)")
+GROUP = Group(
+    "HOST-NGINX", layer="host", title="Nginx (on the host, or the stack's `nginx` container)", impact="breaks"
+)
 APP_CERT = "ssl_certificate /etc/lobestack/certs/lobe.test/fullchain.pem;"
 
 

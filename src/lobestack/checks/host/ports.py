@@ -9,7 +9,7 @@ from lobestack.checks.faults import Listen, Recreate, fault
 from lobestack.checks.registry import Finding, Group
 from lobestack.probes.host import HostFacts, HostProbeError, is_loopback
 
-GROUP = Group("HOST-PORTS", layer="host", title="Listening ports")
+GROUP = Group("HOST-PORTS", layer="host", title="Listening ports", impact="exposure")
 BASE_PUBLIC_PORTS = (22, 80, 443)
 
 

@@ -28,6 +28,7 @@ GROUP = Group("HOST", layer="host", title="Time, disk and firewall")
             "booted with systemd",
         ),
     ],
+    impact="breaks",
 )
 def clock(facts: HostFacts) -> Iterator[Finding]:
     sync = facts.time_sync()
@@ -47,6 +48,7 @@ def clock(facts: HostFacts) -> Iterator[Finding]:
         fault(Setting("min_free_gib", 1_000_000), expect="below --min-free-gib 1000000"),
         fault(Setting("min_free_percent", 100), expect="below --min-free-percent 100"),
     ],
+    impact="breaks",
 )
 def disk(facts: HostFacts) -> Iterator[Finding]:
     try:
@@ -73,6 +75,7 @@ def disk(facts: HostFacts) -> Iterator[Finding]:
         fault(Recorded("firewall-ufw-open"), expect="ufw allows 5432 (logto-db, lobe-db): `5432/tcp"),
         fault(Recorded("firewall-nft-open"), expect="nftables accepts 25434, 25435 (logto-db, lobe-db)"),
     ],
+    impact="exposure",
 )
 def firewall(facts: HostFacts) -> Iterator[Finding]:
     try:

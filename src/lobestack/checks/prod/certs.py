@@ -32,6 +32,7 @@ GROUP = Group("CERT", layer="prod", title="Certificate lifetime")
         ),
     ],
     supersedes=["TLS-EXPIRY"],
+    impact="breaks",
 )
 def expiry(target: Any) -> Iterator[Finding]:
     minimum, warn = target.context.min_cert_days, target.context.warn_cert_days

@@ -43,6 +43,7 @@ def presigned_list_buckets(endpoint: str, access_key: str, secret_key: str, regi
             expect="accepts MinIO's default root credentials",
         )
     ],
+    impact="exposure",
 )
 def minio_default(target: Any) -> Iterator[Finding]:
     endpoint = target.deployment.app_env("S3_ENDPOINT") or target.deployment.env.get("S3_ENDPOINT")

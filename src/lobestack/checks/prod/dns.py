@@ -19,6 +19,7 @@ GROUP = Group("DNS", layer="prod", title="Public names in DNS")
     fix="create an A (and/or AAAA) record for each public name, pointing at the server's public address; "
     "`--resolve NAME:ADDR` pins a name for one run (a staging server, a split-horizon resolver)",
     faults=[fault(Unresolvable("s3.test"), expect="s3.test does not resolve")],
+    impact="breaks",
 )
 def public_names(target: Any) -> Iterator[Finding]:
     for name in target.public_names():

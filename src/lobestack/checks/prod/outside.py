@@ -12,7 +12,7 @@ from lobestack.checks.stack.expose import INTERNAL_PORTS
 from lobestack.probes.http import ProbeError
 from lobestack.probes.ports import open_ports
 
-GROUP = Group("OUTSIDE", layer="prod", title="Seen from outside")
+GROUP = Group("OUTSIDE", layer="prod", title="Seen from outside", impact="exposure")
 # The services' own ports, in case one is published unchanged ("5432:5432"): PostgreSQL, MinIO API and console,
 # Logto core and admin, LobeChat, Ollama.
 SERVICE_PORTS = {5432: "PostgreSQL", 9000: "MinIO API", 9001: "MinIO console", 3001: "Logto core"}

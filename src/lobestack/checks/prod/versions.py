@@ -79,6 +79,7 @@ def _reported(target: Any, source: Source) -> tuple[str | None, str]:
             expect="Logto reports 1.36.0",
         )
     ],
+    impact="advice",
 )
 def versions(target: Any) -> Iterator[Finding]:
     compared, reasons = 0, []

@@ -12,7 +12,7 @@ from lobestack.checks.registry import Finding, Group
 from lobestack.probes.postgres import PostgresProbeError, query
 from lobestack.targets.target import HOST_PORTS
 
-GROUP = Group("DB", layer="stack", title="Databases")
+GROUP = Group("DB", layer="stack", title="Databases", impact="breaks")
 
 
 def _psql(service: str, db: str, sql: str) -> tuple[str, ...]:

@@ -33,6 +33,7 @@ def internal_ports(target: Any) -> list[int]:
             expect=":23210 answers",
         )
     ],
+    impact="exposure",
 )
 def internal(target: Any) -> Iterator[Finding]:
     addresses = target.exposure_addresses()

@@ -25,6 +25,7 @@ GROUP = Group("LOBE", layer="stack", title="LobeChat")
             expect="callbackUrl 'http://0.0.0.0:3210/api/auth/callback/logto' is not on APP_URL's origin",
         )
     ],
+    impact="breaks",
 )
 def providers(target: Any) -> Iterator[Finding]:
     app = target.deployment.app_env("APP_URL")

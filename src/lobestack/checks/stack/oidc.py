@@ -18,7 +18,7 @@ from lobestack.probes.http import ProbeError
 from lobestack.probes.oidc import ENDPOINT_KEYS, OidcProbeError, discover, discovery_url, error_code, jwks
 from lobestack.targets.target import CONTAINERS
 
-GROUP = Group("OIDC", layer="stack", title="OIDC between LobeChat and Logto")
+GROUP = Group("OIDC", layer="stack", title="OIDC between LobeChat and Logto", impact="breaks")
 SCOPES = "openid offline_access profile email"  # LobeChat's Logto provider
 NO_XFP = SiteEdit(
     "auth.conf",

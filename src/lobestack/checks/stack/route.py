@@ -27,6 +27,7 @@ GROUP = Group("ROUTE", layer="stack", title="Routing")
             expect="/admin: 301 to 'https://auth.test/console'",
         )
     ],
+    impact="advice",
 )
 def admin_redirect(target: Any) -> Iterator[Finding]:
     endpoint = target.deployment.env.get("LOGTO_ENDPOINT")
@@ -58,6 +59,7 @@ def admin_redirect(target: Any) -> Iterator[Finding]:
             expect="401 'Unauthorized'",
         )
     ],
+    impact="breaks",
 )
 def authorization_kept(target: Any) -> Iterator[Finding]:
     # LobeChat 1.143.3's route (src/app/(backend)/api/auth/adapter/route.ts) answers 401 {error: "Unauthorized"}

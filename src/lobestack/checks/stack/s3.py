@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from lobestack.checks.faults import Command, Recreate, SiteEdit, fault
-from lobestack.checks.registry import Finding, Group
+from lobestack.checks.registry import EXPOSURE, Finding, Group
 from lobestack.probes.http import ProbeError
 from lobestack.probes.s3 import S3Endpoint, s3_error
 from lobestack.targets.target import WRITES
@@ -84,6 +84,7 @@ def written(target: Any, key: str, data: bytes) -> Iterator[tuple[int, str]]:
         fault(SiteEdit("s3.conf", "client_max_body_size 0;", "client_max_body_size 1m;"), expect="PUT answered 413"),
     ],
     needs=[WRITES],
+    impact="breaks",
 )
 def round_trip(target: Any) -> Iterator[Finding]:
     data = os.urandom(ROUND_TRIP_BYTES)
@@ -120,6 +121,7 @@ def round_trip(target: Any) -> Iterator[Finding]:
             expect="Access-Control-Allow-Origin None",
         )
     ],
+    impact="breaks",
 )
 def cors(target: Any) -> Iterator[Finding]:
     origin = target.deployment.app_env("APP_URL").rstrip("/")
@@ -161,6 +163,7 @@ def cors(target: Any) -> Iterator[Finding]:
         ),
     ],
     needs=[WRITES],
+    impact="breaks",
 )
 def public_read(target: Any) -> Iterator[Finding]:
     acl_on = target.deployment.app_env("S3_SET_ACL") not in ("0", "false")
@@ -181,7 +184,9 @@ def public_read(target: Any) -> Iterator[Finding]:
                 f"S3_SET_ACL is on, but anonymous GET answered {response.status} {s3_error(response.body)} at {url}"
             )
         elif not acl_on and response.status == 200:
-            yield Finding(f"S3_SET_ACL is off, but anonymous GET answered 200 at {url}: the bucket is public")
+            yield Finding(
+                f"S3_SET_ACL is off, but anonymous GET answered 200 at {url}: the bucket is public", impact=EXPOSURE
+            )
         listing = f"{public}/{bucket_of(target)}/?list-type=2&max-keys=1"
         try:
             listed = target.http.get(listing)
@@ -191,5 +196,6 @@ def public_read(target: Any) -> Iterator[Finding]:
         if listed.status == 200:
             yield Finding(
                 f"anonymous listing of the bucket answered 200 at {listing}: anyone can read every file's name (the "
-                "policy grants s3:ListBucket, as `mc anonymous set download` does)"
+                "policy grants s3:ListBucket, as `mc anonymous set download` does)",
+                impact=EXPOSURE,
             )

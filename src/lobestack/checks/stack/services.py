@@ -13,7 +13,7 @@ from lobestack.probes.http import ProbeError
 from lobestack.probes.oidc import OidcProbeError, discover
 from lobestack.targets.target import CONTAINERS
 
-GROUP = Group("STACK", layer="stack", title="Services and public names")
+GROUP = Group("STACK", layer="stack", title="Services and public names", impact="breaks")
 
 
 def _json_with_key(target: Any, url: str, key: str, what: str) -> Iterator[Finding]:

@@ -45,6 +45,7 @@ def _handshake(target: Any, origin: Origin) -> tls.Handshake:
     fix="serve the full chain (fullchain.pem, not cert.pem) from a CA the clients trust; a private CA must also be "
     "given to the containers (ca/extra-ca.pem)",
     faults=[fault(Certificate("s3.test", "untrusted"), expect="https://s3.test: the chain does not verify")],
+    impact="breaks",
 )
 def chain(target: Any) -> Iterator[Finding]:
     def probe(origin: Origin) -> list[Finding]:
@@ -64,6 +65,7 @@ def chain(target: Any) -> Iterator[Finding]:
     title="each public origin's certificate covers its name (subjectAltName)",
     fix="issue the certificate for every public name (or use a SAN/wildcard certificate: init --cert-name)",
     faults=[fault(Certificate("auth.test", "wrong-name"), expect="https://auth.test: the certificate covers")],
+    impact="breaks",
 )
 def name(target: Any) -> Iterator[Finding]:
     def probe(origin: Origin) -> list[Finding]:
@@ -100,6 +102,7 @@ def name(target: Any) -> Iterator[Finding]:
             expect="https://s3.test refuses TLSv1.2",
         ),
     ],
+    impact="exposure",
 )
 def protocols(target: Any) -> Iterator[Finding]:
     def probe(origin: Origin) -> list[Finding]:
@@ -127,6 +130,7 @@ def protocols(target: Any) -> Iterator[Finding]:
         fault(Certificate("s3.test", "expires-in:5"), expect="https://s3.test: the certificate expires in 5."),
         fault(Certificate("lobe.test", "expired"), expect="https://lobe.test: the certificate expired"),
     ],
+    impact="breaks",
 )
 def expiry(target: Any) -> Iterator[Finding]:
     minimum = target.context.min_cert_days
@@ -165,6 +169,7 @@ def expiry(target: Any) -> Iterator[Finding]:
             expect="http://lobe.test/lobestack-probe?x=1: 302",
         ),
     ],
+    impact="exposure",
 )
 def redirect(target: Any) -> Iterator[Finding]:
     hosts = sorted({o.host for o in origins(target)})
@@ -216,6 +221,7 @@ _MAX_AGE = re.compile(r"max-age\s*=\s*\"?(\d+)", re.IGNORECASE)
             "max-age 15552000, under a year",
         ),
     ],
+    impact="exposure",
 )
 def hsts(target: Any) -> Iterator[Finding]:
     def probe(origin: Origin) -> list[Finding]:

@@ -43,6 +43,7 @@ def _long_running(d: Deployment) -> list[Service]:
             why="the tag comes from .env",
         ),
     ],
+    impact="advice",
 )
 def image_pinned(d: Deployment) -> Iterator[Finding]:
     for s in d.compose.services.values():
@@ -73,6 +74,7 @@ def image_pinned(d: Deployment) -> Iterator[Finding]:
             why="an older release",
         )
     ],
+    impact="advice",
 )
 def minio_release(d: Deployment) -> Iterator[Finding]:
     for s in d.compose.by_image("minio/minio"):
@@ -108,6 +110,7 @@ def minio_release(d: Deployment) -> Iterator[Finding]:
             why="a registry prefix and a tag without v",
         )
     ],
+    impact="breaks",
 )
 def lobe_1x(d: Deployment) -> Iterator[Finding]:
     if d.lobe is None:
@@ -160,6 +163,7 @@ def lobe_1x(d: Deployment) -> Iterator[Finding]:
         ),
         passes(Edit(COMPOSE, '"127.0.0.1:29001:9001"', '"[::1]:29001:9001"'), why="IPv6 loopback"),
     ],
+    impact="exposure",
 )
 def ports_loopback(d: Deployment) -> Iterator[Finding]:
     for s in d.compose.services.values():
@@ -198,6 +202,7 @@ def ports_loopback(d: Deployment) -> Iterator[Finding]:
             why="a CMD-SHELL string",
         )
     ],
+    impact="advice",
 )
 def healthcheck(d: Deployment) -> Iterator[Finding]:
     for s in _long_running(d):
@@ -230,6 +235,7 @@ def healthcheck(d: Deployment) -> Iterator[Finding]:
             why="restart: true beside the condition",
         )
     ],
+    impact="advice",
 )
 def depends_healthy(d: Deployment) -> Iterator[Finding]:
     for s in d.compose.services.values():
@@ -275,6 +281,7 @@ def depends_healthy(d: Deployment) -> Iterator[Finding]:
             why="on-failure with a retry count",
         )
     ],
+    impact="advice",
 )
 def restart(d: Deployment) -> Iterator[Finding]:
     for s in _long_running(d):
@@ -306,6 +313,7 @@ def restart(d: Deployment) -> Iterator[Finding]:
             why='a quoted "true" (Compose casts it to a boolean)',
         )
     ],
+    impact="advice",
 )
 def init(d: Deployment) -> Iterator[Finding]:
     for s in d.compose.services.values():
@@ -363,6 +371,7 @@ def init(d: Deployment) -> Iterator[Finding]:
             why="a harmless capability and an explicit privileged: false",
         )
     ],
+    impact="exposure",
 )
 def isolation(d: Deployment) -> Iterator[Finding]:
     for s in d.compose.services.values():
@@ -404,6 +413,7 @@ def isolation(d: Deployment) -> Iterator[Finding]:
             why="no port, query options",
         )
     ],
+    impact="breaks",
 )
 def pgvector(d: Deployment) -> Iterator[Finding]:
     if d.lobe is None:
@@ -453,6 +463,7 @@ _DB_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://(?:[^@/?#]*@)?(?P<host>[^@:/?#\
             why="the version written with a v",
         )
     ],
+    impact="breaks",
 )
 def logto_start(d: Deployment) -> Iterator[Finding]:
     if d.logto is None:
@@ -494,6 +505,7 @@ def logto_start(d: Deployment) -> Iterator[Finding]:
             why="set in the service's env_file",
         )
     ],
+    impact="breaks",
 )
 def trust_proxy(d: Deployment) -> Iterator[Finding]:
     if d.logto is not None and d.logto.environment.get("TRUST_PROXY_HEADER") not in ("1", "true"):
@@ -540,6 +552,7 @@ def trust_proxy(d: Deployment) -> Iterator[Finding]:
             why="extra_hosts as a mapping",
         )
     ],
+    impact="breaks",
 )
 def public_names(d: Deployment) -> Iterator[Finding]:
     urls = ((d.lobe, "APP_URL"), (d.logto, "ENDPOINT"), (d.lobe, "S3_ENDPOINT"))
@@ -583,6 +596,7 @@ def public_names(d: Deployment) -> Iterator[Finding]:
             why="more capabilities than gpu",
         )
     ],
+    impact="advice",
 )
 def gpu(d: Deployment) -> Iterator[Finding]:
     for s in d.compose.services.values():

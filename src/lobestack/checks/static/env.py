@@ -89,6 +89,7 @@ _URL_KEYS_LOGTO = ("ENDPOINT", "ADMIN_ENDPOINT")
         ),
     ],
     passes=[passes(SetEnv({"S3_BUCKET": "lobe files"}), why="a value that needs quoting")],
+    impact="breaks",
 )
 def required(d: Deployment) -> Iterator[Finding]:
     for where, message in d.compose.unresolved:
@@ -136,6 +137,7 @@ def _secrets(d: Deployment) -> list[tuple[str, str, str]]:
             why="a long random value with mixed case and digits",
         )
     ],
+    impact="exposure",
 )
 def secret_strength(d: Deployment) -> Iterator[Finding]:
     for key, value, where in _secrets(d):
@@ -173,6 +175,7 @@ def secret_strength(d: Deployment) -> Iterator[Finding]:
             why="the container's value comes from another .env name",
         )
     ],
+    impact="breaks",
 )
 def key_vaults(d: Deployment) -> Iterator[Finding]:
     value = d.app_env("KEY_VAULTS_SECRET")
@@ -202,6 +205,7 @@ def key_vaults(d: Deployment) -> Iterator[Finding]:
         ),
     ],
     passes=[passes(SetEnv({"MINIO_ROOT_USER": "minio-admin-7f3k"}), why="a non-default user name")],
+    impact="exposure",
 )
 def minio_credentials(d: Deployment) -> Iterator[Finding]:
     user, password = d.s3_env("MINIO_ROOT_USER"), d.s3_env("MINIO_ROOT_PASSWORD")
@@ -226,6 +230,7 @@ def minio_credentials(d: Deployment) -> Iterator[Finding]:
         ),
     ],
     passes=[passes(SetEnv({"LOGTO_DB_POOL": "10"}), why="another LOGTO_ name")],
+    impact="advice",
 )
 def deprecated_logto(d: Deployment) -> Iterator[Finding]:
     for old, new in (
@@ -262,6 +267,7 @@ def deprecated_logto(d: Deployment) -> Iterator[Finding]:
         ),
     ],
     passes=[passes(SetEnv({"AUTH_LOGTO_SCOPE": "openid"}), why="a 1.x AUTH_ name")],
+    impact="advice",
 )
 def lobe_2x_vars(d: Deployment) -> Iterator[Finding]:
     container = d.lobe.env if d.lobe is not None else {}
@@ -288,6 +294,7 @@ def lobe_2x_vars(d: Deployment) -> Iterator[Finding]:
         passes(SetEnv({"NEXT_AUTH_SSO_PROVIDERS": None}), why="unset in .env: the compose default logto applies"),
         passes(SetEnv({"NEXT_AUTH_SSO_PROVIDERS": "github, logto"}), why="a list with logto"),
     ],
+    impact="breaks",
 )
 def providers(d: Deployment) -> Iterator[Finding]:
     value = d.app_env("NEXT_AUTH_SSO_PROVIDERS")
@@ -309,6 +316,7 @@ def providers(d: Deployment) -> Iterator[Finding]:
         ),
     ],
     passes=[passes(SetEnv({"S3_ENABLE_PATH_STYLE": None}), why="unset in .env: the compose default 1 applies")],
+    impact="breaks",
 )
 def s3_path_style(d: Deployment) -> Iterator[Finding]:
     value = d.app_env("S3_ENABLE_PATH_STYLE") if d.lobe else d.env.get("S3_ENABLE_PATH_STYLE")
@@ -335,6 +343,7 @@ def s3_path_style(d: Deployment) -> Iterator[Finding]:
             why="an admin origin on its own name",
         )
     ],
+    impact="breaks",
 )
 def urls(d: Deployment) -> Iterator[Finding]:
     for service, key in _container_url_vars(d):
@@ -449,6 +458,7 @@ def _script_uses(script: str, key: str) -> Iterator[tuple[int, str, bool]]:
             why="`$$` in .env is a literal `$`, and `$` is safe in URL user info",
         ),
     ],
+    impact="breaks",
 )
 def secret_safe(d: Deployment) -> Iterator[Finding]:
     keys = [k for k in d.env.values if SECRET_NAME.search(k) or k in _CREDENTIALS]

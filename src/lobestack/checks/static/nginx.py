@@ -97,6 +97,7 @@ def _label(block: Block) -> str:
             why="a weak setting on a server that is not the default of its port (Nginx ignores it)",
         ),
     ],
+    impact="exposure",
 )
 def tls_protocols(d: Deployment) -> Iterator[Finding]:
     judged: set[int] = set()
@@ -153,6 +154,7 @@ def tls_protocols(d: Deployment) -> Iterator[Finding]:
             why="a shorter list of good ciphers",
         )
     ],
+    impact="exposure",
 )
 def tls_ciphers(d: Deployment) -> Iterator[Finding]:
     for s in _ssl_servers(d):
@@ -225,6 +227,7 @@ def tls_ciphers(d: Deployment) -> Iterator[Finding]:
             why="a nested location that repeats HSTS beside its own header",
         )
     ],
+    impact="exposure",
 )
 def hsts(d: Deployment) -> Iterator[Finding]:
     for s in _ssl_servers(d):
@@ -287,6 +290,7 @@ def hsts(d: Deployment) -> Iterator[Finding]:
             why="no port-80 server of its own: the default server of port 80 (the app's redirect) answers it",
         )
     ],
+    impact="exposure",
 )
 def http_redirect(d: Deployment) -> Iterator[Finding]:
     names = {
@@ -362,6 +366,7 @@ def http_redirect(d: Deployment) -> Iterator[Finding]:
             why="headers set at server level, inherited by a location that sets none",
         )
     ],
+    impact="breaks",
 )
 def forwarded(d: Deployment) -> Iterator[Finding]:
     for s in d.nginx.servers:
@@ -400,6 +405,7 @@ def forwarded(d: Deployment) -> Iterator[Finding]:
             why="more headers beside Host",
         )
     ],
+    impact="breaks",
 )
 def host_port(d: Deployment) -> Iterator[Finding]:
     for s in _ssl_servers(d):
@@ -461,6 +467,7 @@ def host_port(d: Deployment) -> Iterator[Finding]:
             why="proxy_buffering off set in the location instead of the server",
         )
     ],
+    impact="breaks",
 )
 def app_streaming(d: Deployment) -> Iterator[Finding]:
     for s in _vhost(d, d.lobe, "APP_URL"):
@@ -510,6 +517,7 @@ def app_streaming(d: Deployment) -> Iterator[Finding]:
             why="set at http level",
         ),
     ],
+    impact="breaks",
 )
 def body_size(d: Deployment) -> Iterator[Finding]:
     for key, minimum in (("APP_URL", 50 * 1024**2), ("S3_ENDPOINT", 0)):
@@ -551,6 +559,7 @@ def body_size(d: Deployment) -> Iterator[Finding]:
             why="buffering switched off in the location",
         )
     ],
+    impact="breaks",
 )
 def s3_proxy(d: Deployment) -> Iterator[Finding]:
     for s in _vhost(d, d.lobe, "S3_ENDPOINT"):
@@ -596,6 +605,7 @@ def s3_proxy(d: Deployment) -> Iterator[Finding]:
             why="Authorization passed on explicitly",
         )
     ],
+    impact="breaks",
 )
 def authorization(d: Deployment) -> Iterator[Finding]:
     for s in _vhost(d, d.lobe, "APP_URL"):
@@ -629,6 +639,7 @@ def authorization(d: Deployment) -> Iterator[Finding]:
             why="a prefix location instead of an exact one",
         )
     ],
+    impact="advice",
 )
 def admin_route(d: Deployment) -> Iterator[Finding]:
     admin = d.auth_env("ADMIN_ENDPOINT")
@@ -666,6 +677,7 @@ def admin_route(d: Deployment) -> Iterator[Finding]:
             why="one certificate set at http level",
         )
     ],
+    impact="breaks",
 )
 def certificate(d: Deployment) -> Iterator[Finding]:
     for s in _ssl_servers(d):

@@ -49,6 +49,7 @@ _OLD_APP_SERVER = (
             why="the issuer built from LOGTO_ENDPOINT in the compose file",
         )
     ],
+    impact="breaks",
 )
 def issuer(d: Deployment) -> Iterator[Finding]:
     endpoint, issuer_url = d.auth_env("ENDPOINT"), d.app_env("AUTH_LOGTO_ISSUER")
@@ -78,6 +79,7 @@ def issuer(d: Deployment) -> Iterator[Finding]:
             why="built from APP_URL in the compose file",
         )
     ],
+    impact="breaks",
 )
 def nextauth_url(d: Deployment) -> Iterator[Finding]:
     app = d.origin_of(d.lobe, "APP_URL")
@@ -103,6 +105,7 @@ def nextauth_url(d: Deployment) -> Iterator[Finding]:
         ),
     ],
     passes=[passes(SetEnv({"LOGTO_ADMIN_ENDPOINT": "https://admin.example.com"}), why="its own name on 443")],
+    impact="breaks",
 )
 def admin_origin(d: Deployment) -> Iterator[Finding]:
     core, admin = d.origin_of(d.logto, "ENDPOINT"), d.origin_of(d.logto, "ADMIN_ENDPOINT")
@@ -137,6 +140,7 @@ def admin_origin(d: Deployment) -> Iterator[Finding]:
             why="a wildcard name",
         )
     ],
+    impact="breaks",
 )
 def server_names(d: Deployment) -> Iterator[Finding]:
     for role, key in ROUTES:
@@ -178,6 +182,7 @@ def server_names(d: Deployment) -> Iterator[Finding]:
             why="a later file repeating the app's name (Nginx keeps the first server for a name)",
         )
     ],
+    impact="breaks",
 )
 def upstreams(d: Deployment) -> Iterator[Finding]:
     for (role, key), (target_role, container_port) in ROUTES.items():
@@ -241,6 +246,7 @@ def upstreams(d: Deployment) -> Iterator[Finding]:
             why="a list that includes the app origin",
         )
     ],
+    impact="breaks",
 )
 def cors_origin(d: Deployment) -> Iterator[Finding]:
     if d.minio is None:
@@ -278,6 +284,7 @@ def cors_origin(d: Deployment) -> Iterator[Finding]:
     passes=[
         passes(SetEnv({"S3_PUBLIC_DOMAIN": "https://s3.example.com:443"}), why="the same origin, its port written out")
     ],
+    impact="breaks",
 )
 def s3_public(d: Deployment) -> Iterator[Finding]:
     endpoint = d.origin_of(d.lobe, "S3_ENDPOINT")
@@ -320,6 +327,7 @@ def s3_public(d: Deployment) -> Iterator[Finding]:
             why="presigned reads (S3_SET_ACL=0) need no anonymous policy",
         )
     ],
+    impact="breaks",
 )
 def s3_acl(d: Deployment) -> Iterator[Finding]:
     if (d.app_env("S3_SET_ACL") or "1") != "1":
