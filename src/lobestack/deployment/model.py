@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -20,9 +21,11 @@ INIT_SCRIPT = "minio/init.sh"
 
 
 class Mask(Protocol):
-    """What load_deployment needs of a Redactor: learn secrets, and mask text."""
+    """What load_deployment needs of a Redactor: learn secrets and public names, and mask text."""
 
     def add(self, secrets: list[str]) -> None: ...
+
+    def keep(self, names: Iterable[str]) -> None: ...
 
     def __call__(self, text: str) -> str: ...
 
@@ -160,6 +163,7 @@ def _load(root: Path, mask: Mask | None) -> Deployment:
     compose = load_compose(root, env)
     if mask is not None:  # what containers get from env_files and literals is secret too
         mask.add(secret_values_of(env, compose))
+        mask.keep(compose.services)  # service names stay readable where a part of a secret is the same text
     nginx = load_nginx(root / "nginx", root)
     script = root / INIT_SCRIPT
     init_script = read_text(script) if os.path.lexists(script) else None
