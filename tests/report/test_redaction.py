@@ -100,6 +100,14 @@ def test_pieces_that_parsers_cut_are_masked_too() -> None:
     assert Redactor(["Zx9kQ2mP7vL4wR8t"])("'Zx9kQ2mP...L4wR8t'") == f"'{MASK}...{MASK}'"
 
 
+def test_a_part_that_is_a_word_is_not_masked() -> None:
+    redact = Redactor(["my<secret>pass-9Zq"])
+    assert redact('{"client_secret": "x", "word": "secret"}') == '{"client_secret": "x", "word": "secret"}'
+    assert redact("sent my<secret>pass-9Zq") == f"sent {MASK}"
+    # random letters are not a word: the tail of a value cut short stays masked
+    assert Redactor(["8f3c2a9d0TqOBLSPsYfQqJ"])("'8f3c2a9...TqOBLSPsYfQqJ'") == f"'{MASK}...{MASK}'"
+
+
 def test_runs_from_the_middle_of_a_secret_are_not_masked() -> None:
     """Only parts a parser or a cut makes are masked: a run inside a secret's segment is ordinary text."""
     redact = Redactor(["MinioPassword2024"])

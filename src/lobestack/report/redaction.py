@@ -4,7 +4,7 @@ What is masked, for every secret registered (values shorter than MIN_SECRET_LENG
 ordinary words, and ENV-SECRET-STRENGTH flags them anyway):
 
 - The whole value, as written or encoded: URL-encoded (`%XX` in either case, `+` or `%20` for a space: quote,
-  quote_plus, encodeURIComponent and HTML forms all fall under it), JSON-escaped (`\\"`, `\\uXXXX`, `\\/`),
+  quote_plus, encodeURIComponent and form encoding all fall under it), JSON-escaped (`\\"`, `\\uXXXX`, `\\/`),
   HTML-escaped (named and numeric entities), JSON inside HTML (pytest-html's data blob), and any mixture of these,
   character by character.
 - The value in base64, standard or URL-safe, at any of the three byte alignments: the characters that depend on the
@@ -16,8 +16,10 @@ ordinary words, and ENV-SECRET-STRENGTH flags them anyway):
   value (`@ : / ? # $ {` space …). A password that an `@` split out of DATABASE_URL, the host and path after it, and a
   value that a message cut short (pytest shortens long values in the middle) are masked. A run from the middle of
   a segment (between two such characters) is not: nothing produces one, and masking every run of six characters
-  ate ordinary words (a secret holding `Password` masked "Passwords" in prose). Encoded forms are masked whole:
-  their syntax characters are escaped, so parsers do not split them.
+  ate ordinary words (a secret holding `Password` masked "Passwords" in prose). Nor is a part that is a word (lower
+  case, capitalised or upper case letters: `secret` of `my<secret>pass`, a diceware word): masked, it would eat
+  that word wherever it is written (`client_secret`); random letters are mixed case and stay masked. Encoded forms
+  are masked whole: their syntax characters are escaped, so parsers do not split them.
 
 What is never masked: identifiers. A raw match (a whole value or a part) is left alone when it lies inside a token
 (a run of letters, digits and `_ . ~ / -`) that is an identifier, and it is not the whole of that token:
@@ -35,8 +37,9 @@ matches are always masked: base64 of a secret is not part of an identifier but b
 Placeholders and published example values (`YOUR_LOGTO_SECRET`, `changeme`, LobeChat's example secrets) are public:
 the deployment does not register them (deployment/known_values.py), and ENV-SECRET-STRENGTH names them.
 
-Matching is one compiled regular expression (the patterns of every secret folded into a prefix tree), run once over
-the text: linear in its length."""
+Matching is one compiled regular expression (the patterns of every secret folded into a prefix tree), run over the
+text once, restarting one character after each match: the cost grows with the text and the matches, not with the
+number of secrets and forms (about 0.1 s for 1 MB of log with eight secrets)."""
 
 from __future__ import annotations
 
@@ -59,6 +62,8 @@ CUT_CHARACTERS = frozenset(" \t\r\n:/?#[]@!$&'()*+,;=\"\\%{}<>|^`")
 _TOKEN = frozenset(string.ascii_letters + string.digits + "_.~/-")
 # Upper-case names and check IDs (checks/registry.py's `_ID`, and environment variable names).
 NAME_SHAPE = re.compile(r"[A-Z0-9_]*[A-Z][A-Z0-9_]*(?:-[A-Z0-9_]+)*")
+# A word as people write one: a part of a secret that reads so is not masked (random letters are mixed case).
+_WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+")
 _BASE64 = frozenset(string.ascii_letters + string.digits + "+/_-")
 _COMPONENT = re.compile(r"[^/.]+")
 
@@ -219,6 +224,8 @@ class Redactor:
     def _outside_identifiers(self, text: str, start: int, end: int, whole: bool) -> tuple[int, int] | None:
         """What of a raw match to mask, by the module's rules: nothing when it is (a part of) an identifier; else the
         match less an end that cuts into an identifier, when what is left still has MIN_SECRET_LENGTH characters."""
+        if not whole and _WORD.fullmatch(text, start, end):
+            return None  # a part that is a word: a word of prose, or of a name, far more often than a secret's
         left, right = _token_at(text, start), _token_at(text, end - 1)
         if left == right and left is not None:  # within one token
             if left == (start, end):
@@ -230,7 +237,9 @@ class Redactor:
             start = left[1]
         if right is not None and end < right[1] and self._protected(text, right, (right[0], end), True):
             end = right[0]
-        return (start, end) if end - start >= MIN_SECRET_LENGTH else None
+        if end - start < MIN_SECRET_LENGTH or (not whole and _WORD.fullmatch(text, start, end)):
+            return None
+        return start, end
 
     def _protected(self, text: str, token: tuple[int, int], part: tuple[int, int], whole: bool) -> bool:
         """Whether `part` of the token text[token] is an identifier, or a part of one, that stays readable; `whole`:
