@@ -13,6 +13,7 @@ from pathlib import Path
 from dotenv.parser import parse_stream
 
 from lobestack.deployment.interpolation import interpolate
+from lobestack.deployment.known_values import is_public
 from lobestack.deployment.limits import ExpansionBudget, read_text
 from lobestack.errors import BadInput, InterpolationError
 
@@ -44,7 +45,9 @@ class EnvFile:
         return f"{self.path.name}:{line}" if line else self.path.name
 
     def secret_values(self) -> list[str]:
-        return [v for k, v in self.values.items() if SECRET_NAME.search(k) and v]
+        """The values of secret-named keys, less the public ones (placeholders, published examples): those are
+        findings, not secrets to mask."""
+        return [v for k, v in self.values.items() if SECRET_NAME.search(k) and v and not is_public(v)]
 
 
 def parse_env_text(text: str, path: Path, lookup: Mapping[str, str] | None = None) -> EnvFile:
@@ -102,6 +105,8 @@ def raw_secret_values(text: str) -> list[str]:
         if not match or not SECRET_NAME.search(match.group(1)):
             continue
         raw = match.group(2).strip()
+        if is_public(raw) or (len(raw) > 1 and raw[0] == raw[-1] and raw[0] in "'\"" and is_public(raw[1:-1])):
+            continue  # a placeholder, quoted or not: public, and a finding of its own
         found.append(raw)
         found.append(raw.replace('\\"', '"').replace("\\\\", "\\"))
     return found

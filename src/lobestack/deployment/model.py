@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 from lobestack.deployment.compose import ComposeProject, EnvValue, Service, load_compose
 from lobestack.deployment.envfile import SECRET_NAME, EnvFile, parse_env_text, raw_secret_values
+from lobestack.deployment.known_values import is_public
 from lobestack.deployment.limits import read_text
 from lobestack.deployment.nginx import NginxConfig, load_nginx
 from lobestack.errors import BadInput
@@ -171,7 +172,12 @@ def _load(root: Path, mask: Mask | None) -> Deployment:
 
 
 def secret_values_of(env: EnvFile, compose: ComposeProject) -> list[str]:
+    """Secret values of .env and of what containers get, less the public ones (deployment/known_values.py)."""
     values = env.secret_values()
     for service in compose.services.values():
-        values += [v for k, v in service.environment.items() if SECRET_NAME.search(k) and v and v not in values]
+        values += [
+            v
+            for k, v in service.environment.items()
+            if SECRET_NAME.search(k) and v and v not in values and not is_public(v)
+        ]
     return values
