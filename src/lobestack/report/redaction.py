@@ -176,23 +176,29 @@ class Redactor:
         spans: list[tuple[int, int]] = []
         pattern = self._compiled()
         at = 0
+        masked_to = 0  # the furthest end of a masked span so far
         while match := pattern.search(text, at):
             # The next search starts one character on, not after the match: a match that starts inside this one
             # (another secret, a longer encoded form) must not be hidden by it.
             at = match.start() + 1
             start, end = match.span()
+            if end <= masked_to:
+                continue  # inside a masked span: nothing to add (and a secret repeated a thousand times stays cheap)
             found = match.group()
             if found in self._base64:
-                spans.append(_base64_word(text, start, end))
-                continue
-            if found in self._pieces:
-                start, end, whole = self._extend(text, start, end, found)
-                whole = whole or text[start:end] in self._secrets
+                span: tuple[int, int] | None = _base64_word(text, start, end)
             else:
-                whole = True  # only whole values match without being a piece or a base64 core
-            span = self._outside_identifiers(text, start, end, whole)
+                if found in self._pieces:
+                    start, end, whole = self._extend(text, start, end, found)
+                    whole = whole or text[start:end] in self._secrets
+                else:
+                    whole = True  # only whole values match without being a piece or a base64 core
+                span = self._outside_identifiers(text, start, end, whole)
             if span is not None:
+                # Matches come in order of their start, and every span starts at or before its match: a later match
+                # that ends by the furthest end so far lies inside a span already masked.
                 spans.append(span)
+                masked_to = max(masked_to, span[1])
         if not spans:
             return text
         out: list[str] = []
