@@ -139,6 +139,25 @@ def test_paths_and_service_names() -> None:
     assert Redactor(["8f3c2a9d0b7e"])("GET /files/8f3c2a9d0b7e.png") == f"GET /files/{MASK}.png"
 
 
+def test_scrub_zip(tmp_path: Path) -> None:
+    """A Playwright trace is a zip: its text members (network log, DOM snapshots) are masked, the rest kept."""
+    import zipfile
+
+    path = tmp_path / "trace-1.zip"
+    secret = "pa55 w0rd&é!"
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("trace.network", json.dumps({"postData": f"password={quote_plus(secret)}"}))
+        archive.writestr("resources/shot.png", b"\x89PNG\r\n\x1a\n\xff\xfe")
+    assert Redactor([secret]).scrub_file(path)
+    with zipfile.ZipFile(path) as archive:
+        assert archive.read("trace.network").decode() == json.dumps({"postData": f"password={MASK}"})
+        assert archive.read("resources/shot.png") == b"\x89PNG\r\n\x1a\n\xff\xfe"
+        assert archive.getinfo("trace.network").compress_type == zipfile.ZIP_DEFLATED
+    assert not Redactor([secret]).scrub_file(path)
+    (tmp_path / "broken.zip").write_bytes(b"PK not a zip")
+    assert not Redactor([secret]).scrub_file(tmp_path / "broken.zip")
+
+
 NO_STAR = st.characters(blacklist_categories=("Cs",), blacklist_characters="*")
 _SEPARATORS = st.sampled_from(sorted(CUT_CHARACTERS - {"*"}))
 

@@ -47,8 +47,10 @@ import base64
 import functools
 import html
 import json
+import os
 import re
 import string
+import zipfile
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -264,7 +266,10 @@ class Redactor:
         return False
 
     def scrub_file(self, path: Path) -> bool:
-        """Mask secrets in a text file in place; True when something was masked."""
+        """Mask secrets in a text file, or in the text members of a zip (a Playwright trace), in place; True when
+        something was masked."""
+        if path.suffix == ".zip":
+            return _scrub_zip(self, path)
         try:
             text = path.read_text(encoding="utf-8")
         except (UnicodeDecodeError, OSError):
@@ -274,6 +279,32 @@ class Redactor:
             path.write_text(clean, encoding="utf-8")
             return True
         return False
+
+
+def _scrub_zip(redact: Redactor, path: Path) -> bool:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = [(info, archive.read(info)) for info in archive.infolist()]
+    except (zipfile.BadZipFile, OSError, EOFError):
+        return False
+    changed = False
+    scrubbed = []
+    for info, data in members:
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:  # a screenshot, a font: no text to mask
+            scrubbed.append((info, data))
+            continue
+        clean = redact(text)
+        changed |= clean != text
+        scrubbed.append((info, clean.encode("utf-8")))
+    if changed:
+        partial = path.with_name(path.name + ".partial")
+        with zipfile.ZipFile(partial, "w") as archive:
+            for info, data in scrubbed:
+                archive.writestr(info, data)
+        os.replace(partial, path)
+    return changed
 
 
 def _token_at(text: str, at: int) -> tuple[int, int] | None:
