@@ -49,3 +49,16 @@ def test_public_values_are_not_registered_as_secrets() -> None:
     )
     assert parse_env_text(text, Path(".env")).secret_values() == ["8f3c2a9d0b7e4f16a5c3d2e1f0a9b8c7"]
     assert raw_secret_values(text) == ["8f3c2a9d0b7e4f16a5c3d2e1f0a9b8c7"] * 2
+
+
+def test_url_passwords_are_secrets_whatever_the_key() -> None:
+    """LobeChat's layout puts the database password in DATABASE_URL, a name no secret pattern matches."""
+    text = (
+        "DATABASE_URL=postgresql://postgres:Zx9kQ2%2FmP7@postgresql:5432/lobe\n"
+        "DB_URL='postgres://logto:ab/cd@ef9Q@db:5432/logto'\n"
+        "EXAMPLE_URL=postgresql://postgres:uWNZugjBqixf8dxC@postgresql:5432/lobe\n"
+        "APP_URL=https://lobe.example.com\n"
+    )
+    expected = ["Zx9kQ2%2FmP7", "Zx9kQ2/mP7", "ab/cd@ef9Q"]
+    assert parse_env_text(text, Path(".env")).secret_values() == expected
+    assert raw_secret_values(text) == expected

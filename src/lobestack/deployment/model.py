@@ -11,7 +11,7 @@ from typing import Protocol
 from urllib.parse import urlsplit
 
 from lobestack.deployment.compose import ComposeProject, EnvValue, Service, load_compose
-from lobestack.deployment.envfile import SECRET_NAME, EnvFile, parse_env_text, raw_secret_values
+from lobestack.deployment.envfile import SECRET_NAME, EnvFile, parse_env_text, raw_secret_values, url_passwords
 from lobestack.deployment.known_values import is_public
 from lobestack.deployment.limits import read_text
 from lobestack.deployment.nginx import NginxConfig, load_nginx
@@ -172,7 +172,8 @@ def _load(root: Path, mask: Mask | None) -> Deployment:
 
 
 def secret_values_of(env: EnvFile, compose: ComposeProject) -> list[str]:
-    """Secret values of .env and of what containers get, less the public ones (deployment/known_values.py)."""
+    """Secret values of .env and of what containers get (URL passwords included), less the public ones
+    (deployment/known_values.py)."""
     values = env.secret_values()
     for service in compose.services.values():
         values += [
@@ -180,4 +181,5 @@ def secret_values_of(env: EnvFile, compose: ComposeProject) -> list[str]:
             for k, v in service.environment.items()
             if SECRET_NAME.search(k) and v and v not in values and not is_public(v)
         ]
+        values += [p for p in url_passwords(service.environment.values()) if p not in values]
     return values
