@@ -53,6 +53,7 @@ import string
 import zipfile
 from collections.abc import Iterable
 from pathlib import Path
+from urllib.parse import quote
 
 MASK = "***"
 # Values this short would mask ordinary words; a secret this short is flagged by ENV-SECRET-STRENGTH anyway.
@@ -118,8 +119,6 @@ _URLSAFE = str.maketrans("+/", "-_")
 
 
 def _url_quoted(value: str) -> str:
-    from urllib.parse import quote
-
     return quote(value, safe="")
 
 
@@ -237,7 +236,7 @@ class Redactor:
         left, right = _token_at(text, start), _token_at(text, end - 1)
         if left == right and left is not None:  # within one token
             if left == (start, end):
-                return None if not whole and self._protected(text, left, left, whole) else (start, end)
+                return None if not whole and self._protected(text, left, left, False) else (start, end)
             return None if self._protected(text, left, (start, end), whole) else (start, end)
         # An end that cuts into a token: trimmed where that token is protected (a path only where the cut falls inside
         # one of its components).
@@ -253,7 +252,7 @@ class Redactor:
         """Whether `part` of the token text[token] is an identifier, or a part of one, that stays readable; `whole`:
         the part is a whole secret value."""
         name = text[token[0] : token[1]]
-        if NAME_SHAPE.fullmatch(name.rstrip(".")) or name in self._keep:  # rstrip: a name ending a sentence
+        if NAME_SHAPE.fullmatch(name) or name in self._keep:
             return True
         if "/" in name and part != token:
             inside = (part[0] - token[0], part[1] - token[0])
@@ -308,15 +307,22 @@ def _scrub_zip(redact: Redactor, path: Path) -> bool:
 
 
 def _token_at(text: str, at: int) -> tuple[int, int] | None:
-    """The run of identifier characters around text[at], when it is one."""
+    """The run of identifier characters around text[at], when it is one. A run longer than _LONGEST_TOKEN is no
+    identifier (and a secret repeated without separators costs no scan of the whole run per copy)."""
     if text[at] not in _TOKEN:
         return None
-    left, right = at, at + 1
-    while left > 0 and text[left - 1] in _TOKEN:
-        left -= 1
-    while right < len(text) and text[right] in _TOKEN:
-        right += 1
+    right = _RUN.match(text, at, at + _LONGEST_TOKEN + 1).end()  # type: ignore[union-attr]  # `*` always matches
+    left = _RUN_TO_END.search(text, max(0, at - _LONGEST_TOKEN - 1), at).start()  # type: ignore[union-attr]
+    if right - left > _LONGEST_TOKEN:
+        return None
+    while right > at + 1 and text[right - 1] == ".":  # a full stop after a name ends the sentence, not the name
+        right -= 1
     return left, right
+
+
+_RUN = re.compile(r"[A-Za-z0-9_.~/-]*")
+_RUN_TO_END = re.compile(r"[A-Za-z0-9_.~/-]*\Z")
+_LONGEST_TOKEN = 512
 
 
 def _base64_word(text: str, start: int, end: int) -> tuple[int, int]:
