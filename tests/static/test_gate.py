@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 
 from lobestack.checks.registry import Edit, SetEnv
+from lobestack.deployment import load_deployment
 from lobestack.errors import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK
 from tests.conftest import REPO, run_gate
 
@@ -171,3 +173,83 @@ def test_secrets_never_reach_reports_or_output(broken_dir: Path, tmp_path: Path)
     leaked_files = sorted({p.name for p in files for s in secrets if s in p.read_text(errors="replace")})
     assert not leaked_output, f"secrets #{leaked_output} reached the terminal"
     assert not leaked_files, f"secrets reached {leaked_files}"
+
+
+def _encodings(secret: str) -> dict[str, str]:
+    import base64
+    import html
+    from urllib.parse import quote, quote_plus
+
+    return {
+        "raw": secret,
+        "quote_plus": quote_plus(secret),
+        "quote": quote(secret, safe=""),
+        "json": json.dumps(secret)[1:-1],
+        "html": html.escape(secret),
+        "base64 url-safe": base64.urlsafe_b64encode(secret.encode()).decode(),
+    }
+
+
+def test_encoded_secrets_never_reach_reports_or_output(broken_dir: Path, tmp_path: Path) -> None:
+    """Secrets with characters every encoding changes, printed, logged and asserted URL-encoded, JSON-escaped,
+    HTML-escaped, in base64 and in Basic credentials (tests/data/leaky_check.py): none reaches the terminal or a
+    report file, in any of those forms."""
+    import base64
+    import subprocess
+    import sys
+    from urllib.parse import quote
+
+    secrets = {"LOBE_DB_PASSWORD": 'Zx9 kQ2/mP7"vL4é&wR8+q', "AUTH_LOGTO_SECRET": "c1 ient<secret>/é'9&x"}
+    SetEnv(secrets).apply(broken_dir)
+    client_id = load_deployment(broken_dir).env.get("AUTH_LOGTO_ID")
+    leaky = str(REPO / "tests" / "data" / "leaky_check.py")
+    options = ["--deployment", str(broken_dir), "--report-dir", str(tmp_path / "reports"), "--lobestack-env", "leak"]
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", leaky, "-p", "no:cacheprovider", "-q", *options],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == EXIT_CHECK_FAILED, result.stdout[-3000:]
+    forms = {f"{key} {name}": text for key, s in secrets.items() for name, text in _encodings(s).items()}
+    forms["Basic"] = base64.b64encode(
+        f"{quote(client_id, safe='')}:{quote(secrets['AUTH_LOGTO_SECRET'], safe='')}".encode()
+    ).decode()
+    places = {"terminal": result.stdout + result.stderr}
+    places |= {p.name: p.read_text(errors="replace") for p in (tmp_path / "reports").rglob("*") if p.is_file()}
+    assert {"junit.xml", "report.html", "summary.json"} <= set(places)
+    # Names only: an assertion that showed the text would itself leak the secret into this run's report.
+    leaked = sorted(
+        f"{form} in {place}" for form, text in forms.items() for place, seen in places.items() if text in seen
+    )
+    assert not leaked, leaked
+
+
+def test_placeholder_secrets_give_readable_findings(broken_dir: Path, tmp_path: Path) -> None:
+    """LobeChat's published example values are public, not secrets: the gate names them as findings, and no check ID
+    or variable name loses a part to the redactor (the issue's `[ENV-***-STRENGTH]`, `LOBE_DB*** is missing`)."""
+    SetEnv(
+        {
+            "AUTH_LOGTO_SECRET": "YOUR_LOGTO_SECRET",
+            "MINIO_ROOT_PASSWORD": "YOUR_MINIO_PASSWORD",
+            "NEXT_AUTH_SECRET": "NX2kaPE923dt6BL2U8e9oSre5RfoT7hg",
+            "LOGTO_DB_PASSWORD": None,
+        }
+    ).apply(broken_dir)
+    result = run_gate(broken_dir, tmp_path)
+    assert result.returncode == EXIT_CHECK_FAILED, result.output[-3000:]
+    out = result.stdout
+    assert "AUTH_LOGTO_SECRET is a placeholder copied from LobeChat's .env.example (YOUR_LOGTO_SECRET)" in out
+    assert (
+        "NEXT_AUTH_SECRET is a placeholder copied from LobeChat's .env.example (NX2kaPE923dt6BL2U8e9oSre5RfoT7hg)"
+        in out
+    )
+    assert "MINIO_ROOT_PASSWORD is a placeholder copied from LobeChat's example docker-compose.yml" in out
+    assert "[ENV-SECRET-STRENGTH] .env:" in out and "[ENV-REQUIRED] .env: LOGTO_DB_PASSWORD is missing" in out
+    assert not re.search(r"[\w-]\*\*\*|\*\*\*[\w-]", out), "a mask inside a word"
+    summary = _summary(tmp_path)
+    failed = {c["id"] for c in summary["checks"] if c["outcome"] == "failed"}
+    assert {"ENV-SECRET-STRENGTH", "ENV-REQUIRED"} <= failed
+    for check in summary["checks"]:
+        assert "***" not in check["id"] and not re.search(r"[\w-]\*\*\*|\*\*\*[\w-]", check["message"]), check

@@ -6,13 +6,15 @@ from __future__ import annotations
 import io
 import re
 from collections import ChainMap
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import unquote
 
 from dotenv.parser import parse_stream
 
 from lobestack.deployment.interpolation import interpolate
+from lobestack.deployment.known_values import is_public
 from lobestack.deployment.limits import ExpansionBudget, read_text
 from lobestack.errors import BadInput, InterpolationError
 
@@ -44,7 +46,10 @@ class EnvFile:
         return f"{self.path.name}:{line}" if line else self.path.name
 
     def secret_values(self) -> list[str]:
-        return [v for k, v in self.values.items() if SECRET_NAME.search(k) and v]
+        """The values of secret-named keys and the passwords in URL values, less the public ones (placeholders,
+        published examples): those are findings, not secrets to mask."""
+        values = [v for k, v in self.values.items() if SECRET_NAME.search(k) and v and not is_public(v)]
+        return values + [p for p in url_passwords(self.values.values()) if p not in values]
 
 
 def parse_env_text(text: str, path: Path, lookup: Mapping[str, str] | None = None) -> EnvFile:
@@ -93,15 +98,38 @@ def load_env(path: Path) -> EnvFile:
     return parse_env_text(read_text(path, missing="file not found (render one with `python -m lobestack init`)"), path)
 
 
+# The password of a URL's user info, up to the last `@` (a password may hold `/`, which ends urlsplit's netloc).
+_URL_PASSWORD = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^:/@\s]*:(.+)@[^@]*$")
+
+
+def url_passwords(values: Iterable[str]) -> list[str]:
+    """The passwords in the user info of URL values (DATABASE_URL, Logto's DB_URL): secrets whatever their key is
+    called, as written and percent-decoded; public ones left out."""
+    found: list[str] = []
+    for value in values:
+        match = _URL_PASSWORD.match(value.strip().strip("'\""))
+        if match is None:
+            continue
+        for password in (match.group(1), unquote(match.group(1))):
+            if password and password not in found and not is_public(password):
+                found.append(password)
+    return found
+
+
 def raw_secret_values(text: str) -> list[str]:
     """What may be the values of secret-named keys in `.env` text, found line by line without parsing it, so that
-    masking is in force before the parser reads a byte: the text after `=`, as written and unescaped."""
+    masking is in force before the parser reads a byte: the text after `=`, as written and unescaped; and the
+    passwords of URL values."""
     found = []
     for line in text.splitlines():
         match = _RAW_ASSIGNMENT.match(line)
+        if match and "://" in match.group(2):
+            found += url_passwords([match.group(2)])
         if not match or not SECRET_NAME.search(match.group(1)):
             continue
         raw = match.group(2).strip()
+        if is_public(raw) or (len(raw) > 1 and raw[0] == raw[-1] and raw[0] in "'\"" and is_public(raw[1:-1])):
+            continue  # a placeholder, quoted or not: public, and a finding of its own
         found.append(raw)
         found.append(raw.replace('\\"', '"').replace("\\\\", "\\"))
     return found

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -10,7 +11,8 @@ from typing import Protocol
 from urllib.parse import urlsplit
 
 from lobestack.deployment.compose import ComposeProject, EnvValue, Service, load_compose
-from lobestack.deployment.envfile import SECRET_NAME, EnvFile, parse_env_text, raw_secret_values
+from lobestack.deployment.envfile import SECRET_NAME, EnvFile, parse_env_text, raw_secret_values, url_passwords
+from lobestack.deployment.known_values import is_public
 from lobestack.deployment.limits import read_text
 from lobestack.deployment.nginx import NginxConfig, load_nginx
 from lobestack.errors import BadInput
@@ -20,9 +22,11 @@ INIT_SCRIPT = "minio/init.sh"
 
 
 class Mask(Protocol):
-    """What load_deployment needs of a Redactor: learn secrets, and mask text."""
+    """What load_deployment needs of a Redactor: learn secrets and public names, and mask text."""
 
     def add(self, secrets: list[str]) -> None: ...
+
+    def keep(self, names: Iterable[str]) -> None: ...
 
     def __call__(self, text: str) -> str: ...
 
@@ -160,6 +164,7 @@ def _load(root: Path, mask: Mask | None) -> Deployment:
     compose = load_compose(root, env)
     if mask is not None:  # what containers get from env_files and literals is secret too
         mask.add(secret_values_of(env, compose))
+        mask.keep(compose.services)  # service names stay readable where a part of a secret is the same text
     nginx = load_nginx(root / "nginx", root)
     script = root / INIT_SCRIPT
     init_script = read_text(script) if os.path.lexists(script) else None
@@ -167,7 +172,14 @@ def _load(root: Path, mask: Mask | None) -> Deployment:
 
 
 def secret_values_of(env: EnvFile, compose: ComposeProject) -> list[str]:
+    """Secret values of .env and of what containers get (URL passwords included), less the public ones
+    (deployment/known_values.py)."""
     values = env.secret_values()
     for service in compose.services.values():
-        values += [v for k, v in service.environment.items() if SECRET_NAME.search(k) and v and v not in values]
+        values += [
+            v
+            for k, v in service.environment.items()
+            if SECRET_NAME.search(k) and v and v not in values and not is_public(v)
+        ]
+        values += [p for p in url_passwords(service.environment.values()) if p not in values]
     return values

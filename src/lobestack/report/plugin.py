@@ -372,6 +372,6 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     report_dir = config.stash.get(REPORT_DIR, None)
     if redact and report_dir and report_dir.is_dir():
         for path in report_dir.rglob("*"):
-            if path.is_file() and path.suffix in (".xml", ".html", ".json", ".log", ".txt"):
+            if path.is_file() and path.suffix in (".xml", ".html", ".json", ".log", ".txt", ".md", ".zip"):
                 redact.scrub_file(path)
     _CONFIG.clear()

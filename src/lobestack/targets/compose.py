@@ -119,7 +119,7 @@ class EphemeralStack(Target):
         if (root / RUN_OVERRIDE).exists():
             files.append(RUN_OVERRIDE)
         self.compose = DockerCompose(context=str(root), compose_file_name=files, wait=False, pull=False)
-        self.redactor = Redactor(self.deployment.secret_values())
+        self.redactor = Redactor(self.deployment.secret_values(), keep=self.deployment.compose.services)
         self.durations: dict[str, float] = {}
         self.provision_s: float | None = None
         self._t0 = time.monotonic()  # when the last start began (durations count from there)

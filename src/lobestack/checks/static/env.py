@@ -20,6 +20,7 @@ from lobestack.checks.registry import Finding, Group
 from lobestack.deployment import Deployment
 from lobestack.deployment.compose import Service
 from lobestack.deployment.envfile import SECRET_NAME
+from lobestack.deployment.known_values import known_value
 
 GROUP = Group("ENV", layer="static", title="Env policy")
 
@@ -115,11 +116,28 @@ def _secrets(d: Deployment) -> list[tuple[str, str, str]]:
 
 @GROUP.check(
     "ENV-SECRET-STRENGTH",
-    title="secrets are long, random and not placeholders (.env's, and those a container gets from elsewhere)",
+    title="secrets are long, random, not placeholders and not the values LobeChat's and Logto's examples publish "
+    "(.env's, and those a container gets from elsewhere)",
     fix="regenerate it (`openssl rand -hex 32`: letters and digits, safe everywhere), or re-run "
     "`lobestack init --force` and keep the values you need",
     faults=[
-        fault(SetEnv({"LOGTO_DB_PASSWORD": "changeme"}), expect="LOGTO_DB_PASSWORD is a placeholder"),
+        fault(
+            SetEnv({"LOGTO_DB_PASSWORD": "changeme"}),
+            expect="LOGTO_DB_PASSWORD is a placeholder or well-known default (changeme)",
+        ),
+        fault(
+            SetEnv({"AUTH_LOGTO_SECRET": "YOUR_LOGTO_SECRET"}),
+            expect="AUTH_LOGTO_SECRET is a placeholder copied from LobeChat's .env.example (YOUR_LOGTO_SECRET)",
+        ),
+        fault(
+            SetEnv({"KEY_VAULTS_SECRET": "Kix2wcUONd4CX51E/ZPAd36BqM4wzJgKjPtz2sGztqQ="}),
+            expect="KEY_VAULTS_SECRET is a placeholder copied from LobeChat's .env.example "
+            "(Kix2wcUONd4CX51E/ZPAd36BqM4wzJgKjPtz2sGztqQ=)",
+        ),
+        fault(
+            SetEnv({"LOBE_DB_PASSWORD": "my-example-password-Zx9kQ2mP7"}),
+            expect="LOBE_DB_PASSWORD is a placeholder or well-known value",
+        ),
         fault(SetEnv({"NEXT_AUTH_SECRET": "a" * 40}), expect="NEXT_AUTH_SECRET is not random enough"),
         fault(SetEnv({"LOBE_DB_PASSWORD": "short1"}), expect="LOBE_DB_PASSWORD has 6 characters, fewer than 16"),
         fault(
@@ -128,20 +146,28 @@ def _secrets(d: Deployment) -> list[tuple[str, str, str]]:
                 "POSTGRES_PASSWORD: ${LOGTO_DB_PASSWORD:?set LOGTO_DB_PASSWORD in .env}",
                 "POSTGRES_PASSWORD: postgres",
             ),
-            expect="logto-db POSTGRES_PASSWORD is a placeholder",
+            expect="logto-db POSTGRES_PASSWORD is a placeholder or well-known default (postgres)",
         ),
     ],
     passes=[
         passes(
             SetEnv({"LOGTO_DB_PASSWORD": "Qm9vdHN0cmFwLXNlY3JldC0xMjM0NTY3OA"}),
             why="a long random value with mixed case and digits",
-        )
+        ),
+        passes(
+            SetEnv({"KEY_VAULTS_SECRET": base64.b64encode(b"Y" * 32).decode()}),
+            why="KEY_VAULTS_SECRET is judged by ENV-KEY-VAULTS, and here only for being public",
+        ),
     ],
     impact="exposure",
 )
 def secret_strength(d: Deployment) -> Iterator[Finding]:
     for key, value, where in _secrets(d):
         name = key.rsplit(" ", 1)[-1]
+        known = known_value(value)
+        if known is not None:  # public: shown, since it is not masked (deployment/known_values.py)
+            yield Finding(f"{key} is {known.describe()}", where)
+            continue
         if name == "KEY_VAULTS_SECRET":
             continue
         minimum = MIN_LENGTH.get(name, 16)
