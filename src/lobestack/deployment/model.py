@@ -9,14 +9,17 @@ from pathlib import Path
 from typing import Protocol
 from urllib.parse import urlsplit
 
+from lobestack.deployment.certificates import CertificateSource, certificate_source
 from lobestack.deployment.compose import ComposeProject, EnvValue, Service, load_compose
 from lobestack.deployment.envfile import SECRET_NAME, EnvFile, parse_env_text, raw_secret_values
 from lobestack.deployment.limits import read_text
-from lobestack.deployment.nginx import NginxConfig, load_nginx
+from lobestack.deployment.nginx import NginxConfig, load_nginx, load_nginx_conf, not_read
 from lobestack.errors import BadInput
 
 # The one-shot MinIO set-up script the bundle mounts into minio-init.
 INIT_SCRIPT = "minio/init.sh"
+# Reverse proxies other than Nginx, by the last part of their image's repository: what they front is not read.
+OTHER_PROXIES = {"caddy": "Caddy", "traefik": "Traefik", "haproxy": "HAProxy", "envoy": "Envoy"}
 
 
 class Mask(Protocol):
@@ -70,7 +73,14 @@ class Deployment:
 
     @cached_property
     def minio(self) -> Service | None:
-        return _one([s for s in self.compose.by_image("minio/minio") if not s.one_shot])
+        # minio/minio, quay.io/minio/minio, bitnami/minio: the server, not a one-shot `mc` job of the same image
+        servers = [s for s in self.compose.services.values() if s.image_repo.rsplit("/", 1)[-1] == "minio"]
+        return _one([s for s in servers if not s.one_shot])
+
+    @cached_property
+    def certificates(self) -> CertificateSource:
+        """Whether the TLS certificates come from a private CA (that the services must be told to trust)."""
+        return certificate_source(self.root, self.nginx)
 
     def app_env(self, key: str) -> str:
         """What LobeChat's container gets for `key` ("" when it gets nothing)."""
@@ -133,9 +143,12 @@ def _one(services: list[Service]) -> Service | None:
     return services[0] if services else None
 
 
-def load_deployment(root: Path | str, mask: Mask | None = None) -> Deployment:
+def load_deployment(root: Path | str, mask: Mask | None = None, nginx_conf: Path | str | None = None) -> Deployment:
     """Read and model one deployment directory. With `mask` (the run's Redactor), the raw values of secret-named
-    keys are known to it before `.env` is parsed, and every error leaves masked."""
+    keys are known to it before `.env` is parsed, and every error leaves masked. The Nginx config is `nginx_conf`
+    (a main nginx.conf and its includes, e.g. a server's /etc/nginx/nginx.conf) when given, else the site configs
+    in nginx/; a deployment with neither is modelled without one, saying why (another proxy in front, or none
+    read)."""
     root = Path(root)
     if not root.is_dir():
         if root.exists():
@@ -144,12 +157,12 @@ def load_deployment(root: Path | str, mask: Mask | None = None) -> Deployment:
             raise BadInput("is a dangling symbolic link or a link loop, not a deployment directory", root)
         raise BadInput("deployment directory not found", root)
     try:
-        return _load(root, mask)
+        return _load(root, mask, Path(nginx_conf) if nginx_conf is not None else None)
     except BadInput as exc:
         raise (exc.masked(mask) if mask is not None else exc) from None
 
 
-def _load(root: Path, mask: Mask | None) -> Deployment:
+def _load(root: Path, mask: Mask | None, nginx_conf: Path | None) -> Deployment:
     env_path = root / ".env"
     text = read_text(env_path, missing="file not found (render one with `python -m lobestack init`)")
     if mask is not None:
@@ -160,10 +173,25 @@ def _load(root: Path, mask: Mask | None) -> Deployment:
     compose = load_compose(root, env)
     if mask is not None:  # what containers get from env_files and literals is secret too
         mask.add(secret_values_of(env, compose))
-    nginx = load_nginx(root / "nginx", root)
+    if nginx_conf is not None:
+        nginx = load_nginx_conf(nginx_conf, shown=root)
+    elif os.path.lexists(root / "nginx"):
+        nginx = load_nginx(root / "nginx", root)
+    else:
+        nginx = not_read(root / "nginx", _why_no_nginx(root, compose))
     script = root / INIT_SCRIPT
     init_script = read_text(script) if os.path.lexists(script) else None
     return Deployment(root=root, env=env, compose=compose, nginx=nginx, init_script=init_script)
+
+
+def _why_no_nginx(root: Path, compose: ComposeProject) -> str:
+    for service in compose.services.values():
+        kind = OTHER_PROXIES.get(service.image_repo.rsplit("/", 1)[-1])
+        if kind is not None:
+            return f"the proxy in front is {kind} (service {service.name}), which the gate does not read"
+    if (root / "Caddyfile").is_file():
+        return "the proxy in front is Caddy (Caddyfile), which the gate does not read"
+    return "no Nginx config read (no nginx/ directory; --nginx-conf FILE reads a server's nginx.conf)"
 
 
 def secret_values_of(env: EnvFile, compose: ComposeProject) -> list[str]:
