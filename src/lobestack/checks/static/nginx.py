@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from urllib.parse import urljoin
 
-from lobestack.checks.faults import AddFile, Edit, fault, passes
-from lobestack.checks.registry import Finding, Group
+from lobestack.checks.faults import AddFile, Edit, SetEnv, fault, passes
+from lobestack.checks.registry import CheckSkipped, Finding, Group
+from lobestack.checks.static.applies import cannot_judge, minio_of, nginx_of
 from lobestack.deployment import Deployment
 from lobestack.deployment.compose import Service
 from lobestack.deployment.nginx import Block, Server
@@ -35,7 +37,7 @@ _DEFAULT_443 = (
 
 
 def _ssl_servers(d: Deployment) -> list[Server]:
-    return [s for s in d.nginx.servers if s.ssl]
+    return [s for s in nginx_of(d).servers if s.ssl]
 
 
 def _size_bytes(text: str) -> int:
@@ -53,9 +55,15 @@ def _seconds(text: str) -> float:
 
 
 def _vhost(d: Deployment, service: Service | None, key: str) -> list[Server]:
-    """The servers Nginx picks for the URL a container gets (by its host and port)."""
+    """The servers that carry the name of the URL a container gets, on its port. A URL no server carries is
+    XREF-SERVER-NAMES' finding: it is not judged again here through whatever server answers by default."""
+    nginx = nginx_of(d)
     origin = d.origin_of(service, key)
-    return d.nginx.servers_for(origin.host, origin.port) if origin else []
+    return nginx.named_servers_for(origin.host, origin.port) if origin else []
+
+
+def _no_vhost(keys: str) -> Exception:
+    return cannot_judge(f"the {keys} vhost", "no server carries the name (XREF-SERVER-NAMES says which)")
 
 
 def _label(block: Block) -> str:
@@ -102,12 +110,12 @@ def tls_protocols(d: Deployment) -> Iterator[Finding]:
     judged: set[int] = set()
     ports = sorted({lst.port for s in _ssl_servers(d) for lst in s.listens if lst.ssl})
     for port in ports:
-        for address, _ in d.nginx.listening(port):
-            default = d.nginx.default_server(address, port)
+        for address, _ in nginx_of(d).listening(port):
+            default = nginx_of(d).default_server(address, port)
             if default is None or id(default) in judged:
                 continue
             judged.add(id(default))
-            names = sorted({n for s in d.nginx.servers_on(address, port) for n in s.names if n != "_"})
+            names = sorted({n for s in nginx_of(d).servers_on(address, port) for n in s.names if n != "_"})
             directive = default.effective("ssl_protocols")
             if not directive:
                 yield Finding(
@@ -293,9 +301,9 @@ def http_redirect(d: Deployment) -> Iterator[Finding]:
         n for s in _ssl_servers(d) for n in s.names if n not in ("_", "") and not n.startswith("~") and "*" not in n
     }
     for name in sorted(names):
-        plain = [s for s in d.nginx.servers_for(name, 80) if not s.ssl]
+        plain = [s for s in nginx_of(d).servers_for(name, 80) if not s.ssl]
         if not plain:
-            yield Finding(f"{name}: nothing answers plain http on port 80", d.nginx.servers_for(name)[0].where)
+            yield Finding(f"{name}: nothing answers plain http on port 80", nginx_of(d).servers_for(name)[0].where)
             continue
         for s in plain:
             ret = s.first("return")
@@ -364,7 +372,7 @@ def http_redirect(d: Deployment) -> Iterator[Finding]:
     ],
 )
 def forwarded(d: Deployment) -> Iterator[Finding]:
-    for s in d.nginx.servers:
+    for s in nginx_of(d).servers:
         for loc in s.proxy_locations():
             for header, allowed in (
                 ("Host", ("$host", "$http_host")),
@@ -463,7 +471,10 @@ def host_port(d: Deployment) -> Iterator[Finding]:
     ],
 )
 def app_streaming(d: Deployment) -> Iterator[Finding]:
-    for s in _vhost(d, d.lobe, "APP_URL"):
+    servers = _vhost(d, d.lobe, "APP_URL")
+    if not servers:
+        raise _no_vhost("APP_URL")
+    for s in servers:
         for loc in s.proxy_locations():
             buffering = loc.effective("proxy_buffering")
             ignore = [i for i in loc.effective("proxy_ignore_headers") if "X-Accel-Buffering" in i.args]
@@ -512,8 +523,13 @@ def app_streaming(d: Deployment) -> Iterator[Finding]:
     ],
 )
 def body_size(d: Deployment) -> Iterator[Finding]:
-    for key, minimum in (("APP_URL", 50 * 1024**2), ("S3_ENDPOINT", 0)):
-        for s in _vhost(d, d.lobe, key):
+    nginx_of(d)
+    keys = [("APP_URL", 50 * 1024**2)] + ([("S3_ENDPOINT", 0)] if d.minio is not None else [])
+    judged = {key: _vhost(d, d.lobe, key) for key, _ in keys}
+    if not any(judged.values()):
+        raise _no_vhost(" and ".join(judged))
+    for key, minimum in keys:
+        for s in judged[key]:
             for loc in s.proxy_locations():
                 size = loc.effective("client_max_body_size")
                 value = _size_bytes(size[0].args[0]) if size else 1024**2
@@ -553,7 +569,11 @@ def body_size(d: Deployment) -> Iterator[Finding]:
     ],
 )
 def s3_proxy(d: Deployment) -> Iterator[Finding]:
-    for s in _vhost(d, d.lobe, "S3_ENDPOINT"):
+    minio_of(d)
+    servers = _vhost(d, d.lobe, "S3_ENDPOINT")
+    if not servers:
+        raise _no_vhost("S3_ENDPOINT")
+    for s in servers:
         invalid = s.effective("ignore_invalid_headers")
         if not invalid or invalid[0].args[:1] != ("off",):
             yield Finding("ignore_invalid_headers is not off", s.where)
@@ -598,7 +618,10 @@ def s3_proxy(d: Deployment) -> Iterator[Finding]:
     ],
 )
 def authorization(d: Deployment) -> Iterator[Finding]:
-    for s in _vhost(d, d.lobe, "APP_URL"):
+    servers = _vhost(d, d.lobe, "APP_URL")
+    if not servers:
+        raise _no_vhost("APP_URL")
+    for s in servers:
         for loc in s.proxy_locations():
             value = loc.header("Authorization")
             if value is not None and value != "$http_authorization":
@@ -607,7 +630,7 @@ def authorization(d: Deployment) -> Iterator[Finding]:
 
 @GROUP.check(
     "NGINX-ADMIN-ROUTE",
-    title="/admin on the auth name leads to the Logto console at ADMIN_ENDPOINT",
+    title="where the console shares the auth name, /admin on it leads to the Logto console at ADMIN_ENDPOINT",
     fix="location = /admin { return 301 <LOGTO_ADMIN_ENDPOINT>/console; } on the auth vhost",
     faults=[
         fault(
@@ -620,28 +643,51 @@ def authorization(d: Deployment) -> Iterator[Finding]:
                 "return 301 https://auth.example.com:8443/console;",
                 "return 301 https://auth.example.com/console;",
             ),
-            expect="/admin leads to https://auth.example.com/console",
+            expect="/admin leads to https://auth.example.com/console, not https://auth.example.com:8443/console",
+        ),
+        # relative: the browser stays on the core origin
+        fault(
+            Edit(AUTH, "return 301 https://auth.example.com:8443/console;", "return 301 /console;"),
+            expect="/admin leads to https://auth.example.com/console, not",
         ),
     ],
     passes=[
         passes(
             Edit(AUTH, "    location = /admin {\n", "    location ^~ /admin {\n"),
             why="a prefix location instead of an exact one",
-        )
+        ),
+        passes(
+            Edit(AUTH, "return 301 https://auth.example.com:8443/console;", "return 301 $scheme://$host:8443/console;"),
+            why="the target written with Nginx's variables",
+        ),
+        passes(
+            Edit(AUTH, "    location = /admin {\n        return 301", "    location = /nothing {\n        return 301"),
+            SetEnv({"LOGTO_ADMIN_ENDPOINT": "https://admin.example.com"}),
+            why="the console on a name of its own: no /admin redirect applies (skipped, saying so)",
+        ),
     ],
 )
 def admin_route(d: Deployment) -> Iterator[Finding]:
-    admin = d.auth_env("ADMIN_ENDPOINT")
+    nginx_of(d)
+    core, admin = d.origin_of(d.logto, "ENDPOINT"), d.origin_of(d.logto, "ADMIN_ENDPOINT")
+    if core is None or admin is None:
+        raise CheckSkipped("Logto gets no ENDPOINT and ADMIN_ENDPOINT (ENV-REQUIRED says so)")
+    if admin.host != core.host:
+        raise CheckSkipped(f"the console has a name of its own ({admin.host}): /admin on {core.host} leads nowhere")
     servers = _vhost(d, d.logto, "ENDPOINT")
-    if not servers or not admin:
-        return
+    if not servers:
+        raise _no_vhost("ENDPOINT")
+    want = f"{admin}/console"
     for s in servers:
         block = s.location_for("/admin")
         ret = block.first("return") if block is not s else None
         if ret is None or len(ret.args) < 2:
             yield Finding("/admin is not redirected on the auth vhost", s.where)
-        elif not ret.args[-1].startswith(admin.rstrip("/") + "/console"):
-            yield Finding(f"/admin leads to {ret.args[-1]}, not {admin}/console", ret.where)
+            continue
+        # the target as the browser follows it: Nginx's variables filled in, a relative one on the auth origin
+        target = urljoin(f"{core}/", ret.args[-1].replace("$scheme", core.scheme).replace("$host", core.host))
+        if not (target == want or target.startswith(want + "/")):
+            yield Finding(f"/admin leads to {target}, not {want}", ret.where)
 
 
 @GROUP.check(
