@@ -24,6 +24,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "rendered for the test domains lobe.test / auth.test / s3.test",
     )
     group.addoption(
+        "--nginx-conf",
+        metavar="FILE",
+        help="read the deployment's Nginx from this nginx.conf and its includes, as `nginx -T` does (a server's "
+        "/etc/nginx/nginx.conf, or a copy of that tree); default: the site configs in DIR/nginx/",
+    )
+    group.addoption(
         "--target",
         choices=("files", "compose", "live"),
         default=None,

@@ -17,6 +17,8 @@ import yaml
 from lobestack.checks import all_checks
 from lobestack.checks.runner import Outcome, evaluate
 from lobestack.deployment import load_deployment
+from lobestack.errors import EXIT_BAD_INPUT, EXIT_CHECK_FAILED
+from tests.conftest import run_gate
 
 LAYOUTS = Path(__file__).resolve().parents[1] / "data" / "layouts"
 NAMES = sorted(p.name for p in LAYOUTS.iterdir() if (p / "expected.yaml").is_file())
@@ -89,3 +91,30 @@ def test_layout_matches_its_golden_expectations(name: str) -> None:
             problems.append(f"{cid} must be skipped saying {phrase!r}, got: {_shown(outcome)}")
     assert not problems, f"{name}:\n  " + "\n  ".join(problems)
     assert elapsed < BUDGET_S, f"{name}: the gate took {elapsed:.3f} s in-process"
+
+
+@pytest.mark.parametrize(
+    ("name", "says"),
+    [
+        ("lobechat-logto-example", "[XREF-SERVER-NAMES] skipped: no Nginx config read"),
+        (
+            "caddy-front",
+            "[NGINX-HSTS] skipped: the proxy in front is Caddy (service caddy), which the gate does not read",
+        ),
+        ("seed-guide", "[XREF-SERVER-NAMES] docker-compose.yml:76: APP_URL https://lobe.prometheusags.ai"),
+    ],
+)
+def test_the_gate_gives_a_verdict_on_a_foreign_layout_never_a_refusal(name: str, says: str, tmp_path: Path) -> None:
+    """As users run it: findings (exit 1), each skip with its reason, and no refusal (exit 4) for a missing nginx/."""
+    conf = expected(name).get("nginx_conf")
+    extra = ["-rs", *(["--nginx-conf", str(LAYOUTS / name / conf)] if conf else [])]
+    result = run_gate(LAYOUTS / name, tmp_path, *extra)
+    assert result.returncode == EXIT_CHECK_FAILED, result.output[-3000:]
+    assert says in result.stdout, result.stdout[-3000:]
+
+
+def test_nginx_conf_without_a_deployment_is_a_usage_error(tmp_path: Path) -> None:
+    conf = LAYOUTS / "seed-guide" / "etc" / "nginx" / "nginx.conf"
+    result = run_gate(None, tmp_path, "--nginx-conf", str(conf))
+    assert result.returncode == EXIT_BAD_INPUT
+    assert "--nginx-conf reads the Nginx of a deployment: give its directory with --deployment DIR" in result.output

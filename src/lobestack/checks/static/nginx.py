@@ -63,7 +63,7 @@ def _vhost(d: Deployment, service: Service | None, key: str) -> list[Server]:
 
 
 def _no_vhost(keys: str) -> Exception:
-    return cannot_judge(f"the {keys} vhost", "no server carries the name (XREF-SERVER-NAMES says which)")
+    return cannot_judge(f"the vhost of {keys}", "no server carries its name (XREF-SERVER-NAMES says which)")
 
 
 def _label(block: Block) -> str:
