@@ -53,6 +53,12 @@ class Origin:
         return f"{self.scheme}://{self.host}" + ("" if self.port == default else f":{self.port}")
 
 
+def join_url(base: str, path: str) -> str:
+    """`base` and `path` joined with one slash, whatever slashes either has (Logto's issuer is its ENDPOINT + /oidc
+    whether ENDPOINT ends with '/' or not)."""
+    return base.rstrip("/") + "/" + path.lstrip("/")
+
+
 @dataclass
 class Deployment:
     root: Path

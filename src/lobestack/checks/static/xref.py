@@ -11,6 +11,7 @@ from lobestack.checks.faults import AddFile, Edit, SetEnv, fault, passes
 from lobestack.checks.registry import CheckSkipped, Finding, Group
 from lobestack.checks.static.applies import cannot_judge, minio_of, nginx_of
 from lobestack.deployment import Deployment
+from lobestack.deployment.model import join_url
 
 GROUP = Group("XREF", layer="static", title="Cross-file consistency")
 
@@ -49,15 +50,20 @@ _OLD_APP_SERVER = (
         passes(
             Edit(COMPOSE, _ISSUER_LINE, "AUTH_LOGTO_ISSUER: ${LOGTO_ENDPOINT}/oidc"),
             why="the issuer built from LOGTO_ENDPOINT in the compose file",
-        )
+        ),
+        passes(
+            SetEnv({"LOGTO_ENDPOINT": "https://auth.example.com/"}),
+            why="Logto's ENDPOINT with a trailing slash: its issuer is still https://auth.example.com/oidc",
+        ),
     ],
 )
 def issuer(d: Deployment) -> Iterator[Finding]:
     endpoint, issuer_url = d.auth_env("ENDPOINT"), d.app_env("AUTH_LOGTO_ISSUER")
-    if endpoint and issuer_url and issuer_url != endpoint + "/oidc":
+    want = join_url(endpoint, "oidc")  # what Logto publishes as its issuer, whatever ENDPOINT's trailing slash
+    if endpoint and issuer_url and issuer_url != want:
         yield Finding(
             f"AUTH_LOGTO_ISSUER {issuer_url!r}{d.source_of(d.lobe, 'AUTH_LOGTO_ISSUER')} != Logto's ENDPOINT + "
-            f"'/oidc' {endpoint + '/oidc'!r}",
+            f"'/oidc' {want!r}",
             d.where_var(d.lobe, "AUTH_LOGTO_ISSUER"),
         )
 
@@ -179,7 +185,11 @@ def server_names(d: Deployment) -> Iterator[Finding]:
         passes(
             AddFile("nginx/zz-old.conf", _OLD_APP_SERVER),
             why="a later file repeating the app's name (Nginx keeps the first server for a name)",
-        )
+        ),
+        passes(
+            Edit("nginx/s3.conf", "server_name s3.example.com;", "server_name files.example.com;", count=2),
+            why="S3's name on no server: XREF-SERVER-NAMES' finding, not re-reported through the default server",
+        ),
     ],
 )
 def upstreams(d: Deployment) -> Iterator[Finding]:
