@@ -92,6 +92,18 @@ def test_what_leaves_the_tree_or_is_missing_is_bad_input(tmp_path: Path, include
     assert "root:" not in str(err.value)
 
 
+def test_main_context_includes_outside_the_tree_are_left_out(tmp_path: Path) -> None:
+    """Debian's modules-enabled/*.conf link to /usr/share/nginx/modules-available: load_module lines, not read."""
+    (tmp_path / "mod-stream.conf").write_text("load_module modules/ngx_stream_module.so;\n", encoding="utf-8")
+    conf = etc(
+        tmp_path / "etc",
+        {"nginx.conf": "include /etc/nginx/modules-enabled/*.conf;\nhttp {\n    server { listen 80; }\n}\n"},
+        links={"modules-enabled/50-mod-stream.conf": str(tmp_path / "mod-stream.conf")},
+    )
+    config = load_nginx_conf(conf)
+    assert config.files == ["nginx.conf"] and len(config.servers) == 1
+
+
 def test_a_site_linked_from_outside_the_tree_is_not_read(tmp_path: Path) -> None:
     (tmp_path / "elsewhere").write_text(SITE.format(name="x", port=1), encoding="utf-8")
     conf = etc(
@@ -109,7 +121,20 @@ def test_files_inside_the_deployment_are_named_from_it_and_relative_certificates
     assert "etc/nginx/sites-available/lobe.example.net" in d.nginx.files
     assert not any("old-lobe" in f for f in d.nginx.files)  # in sites-available, never enabled
     assert d.nginx.path_of("certs/x.pem") == root / "etc" / "nginx" / "certs" / "x.pem"
-    assert d.nginx.path_of("/etc/ssl/x.pem") == Path("/etc/ssl/x.pem")
+    # a copy laid out as the server's files: its absolute paths are read from the copy
+    assert d.nginx.path_of("/etc/ssl/x.pem") == root / "etc" / "ssl" / "x.pem"
+    assert "etc/letsencrypt/options-ssl-nginx.conf" in d.nginx.files  # certbot's, included by the app's site
+    app = d.nginx.named_servers_for("lobe.example.net", 443)[0]
+    assert app.effective("ssl_protocols")[0].where == "etc/letsencrypt/options-ssl-nginx.conf:11"
+
+
+def test_a_conf_elsewhere_reads_only_its_own_tree(tmp_path: Path) -> None:
+    """Not laid out as a server's files: no / stands in for the server's, and nothing outside the tree is read."""
+    (tmp_path / "letsencrypt.conf").write_text("ssl_session_tickets off;\n", encoding="utf-8")
+    conf = etc(tmp_path / "nginx-copy", {"nginx.conf": f"http {{\n    include {tmp_path}/letsencrypt.conf;\n}}\n"})
+    with pytest.raises(BadInput, match=r"the tree of the nginx\.conf given, not read"):
+        load_nginx_conf(conf)
+    assert load_nginx_conf(etc(tmp_path / "x", {"nginx.conf": "http { }\n"})).sysroot is None
 
 
 @pytest.mark.parametrize(

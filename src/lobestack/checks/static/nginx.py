@@ -22,7 +22,11 @@ from lobestack.deployment.nginx import Block, Server
 GROUP = Group("NGINX", layer="static", title="Nginx policy")
 
 APP, AUTH, S3 = "nginx/app.conf", "nginx/auth.conf", "nginx/s3.conf"
-_GOOD_CIPHER = re.compile(r"^(ECDHE-(ECDSA|RSA)-(AES(128|256)-GCM-SHA(256|384)|CHACHA20-POLY1305)|TLS_.*)$")
+# Mozilla's intermediate TLS 1.2 list: ECDHE (and DHE with RSA, as certbot's options-ssl-nginx.conf has it) with
+# AES-GCM or ChaCha20.
+_GOOD_CIPHER = re.compile(
+    r"^((ECDHE-(ECDSA|RSA)|DHE-RSA)-(AES128-GCM-SHA256|AES256-GCM-SHA384|CHACHA20-POLY1305)|TLS_.*)$"
+)
 _SIZE = re.compile(r"^(\d+)([kKmMgG]?)$")
 _TIME = re.compile(r"^(\d+)(ms|s|m|h|d)?$")
 _STRONG = {"TLSv1.2", "TLSv1.3"}
@@ -134,7 +138,8 @@ def tls_protocols(d: Deployment) -> Iterator[Finding]:
 
 @GROUP.check(
     "NGINX-TLS-CIPHERS",
-    title="TLS 1.2 ciphers are ECDHE with AES-GCM or ChaCha20 (Mozilla intermediate), client order preferred",
+    title="TLS 1.2 ciphers are Mozilla intermediate's (ECDHE or DHE-RSA with AES-GCM or ChaCha20), client order "
+    "preferred",
     fix="use the Mozilla intermediate ssl_ciphers list and ssl_prefer_server_ciphers off",
     faults=[
         fault(
@@ -159,7 +164,16 @@ def tls_protocols(d: Deployment) -> Iterator[Finding]:
                 "ssl_ciphers ECDHE-RSA-AES128-GCM-SHA256:",
             ),
             why="a shorter list of good ciphers",
-        )
+        ),
+        passes(
+            Edit(
+                S3,
+                "ssl_ciphers ECDHE-ECDSA-AES128-GCM-SHA256:",
+                'ssl_ciphers "DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-AES128-GCM-SHA256:',
+            ),
+            Edit(S3, "ECDHE-RSA-CHACHA20-POLY1305;", 'ECDHE-RSA-CHACHA20-POLY1305";'),
+            why="certbot's options-ssl-nginx.conf list: Mozilla intermediate with DHE-RSA, quoted",
+        ),
     ],
 )
 def tls_ciphers(d: Deployment) -> Iterator[Finding]:
