@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -18,6 +19,11 @@ from lobestack.errors import BadInput
 
 # The one-shot MinIO set-up script the bundle mounts into minio-init.
 INIT_SCRIPT = "minio/init.sh"
+# What the roles run, for images that do not say: LobeChat's server entry point, Logto's CLI and start script,
+# MinIO's server with its console address.
+_LOBE_COMMAND = re.compile(r"\bstartServer\.js\b")
+_LOGTO_COMMAND = re.compile(r"\bnpm run cli db seed\b|\bnpm run alteration deploy\b")
+_MINIO_COMMAND = re.compile(r"(^|\s)(minio\s+)?server\s+\S+.*--console-address\b")
 # Reverse proxies other than Nginx, by the last part of their image's repository: what they front is not read.
 OTHER_PROXIES = {"caddy": "Caddy", "traefik": "Traefik", "haproxy": "HAProxy", "envoy": "Envoy"}
 
@@ -68,20 +74,25 @@ class Deployment:
     # minio/init.sh (None when the deployment has none)
     init_script: str | None = None
 
-    # Roles are found by image so that renamed services are still recognised.
+    # Roles are found by what a service runs, its image, else its command (a mirror or a local build of the same
+    # software), never by its name: renamed services are still recognised.
     @cached_property
     def lobe(self) -> Service | None:
-        return _one(self.compose.by_image("lobe-chat", "lobehub/"))
+        return _one(self.compose.by_image("lobe-chat", "lobehub/") or self._running(_LOBE_COMMAND))
 
     @cached_property
     def logto(self) -> Service | None:
-        return _one(self.compose.by_image("logto"))
+        return _one(self.compose.by_image("logto") or self._running(_LOGTO_COMMAND))
 
     @cached_property
     def minio(self) -> Service | None:
         # minio/minio, quay.io/minio/minio, bitnami/minio: the server, not a one-shot `mc` job of the same image
         servers = [s for s in self.compose.services.values() if s.image_repo.rsplit("/", 1)[-1] == "minio"]
+        servers = servers or self._running(_MINIO_COMMAND)
         return _one([s for s in servers if not s.one_shot])
+
+    def _running(self, command: re.Pattern[str]) -> list[Service]:
+        return [s for s in self.compose.services.values() if command.search(s.start_command)]
 
     @cached_property
     def certificates(self) -> CertificateSource:
