@@ -457,7 +457,16 @@ _DB_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://(?:[^@/?#]*@)?(?P<host>[^@:/?#\
             Edit(COMPOSE, "npm run alteration deploy 1.37.1 && ", ""),
             expect="does not run `alteration deploy <version>`",
         ),
-        fault(Edit(COMPOSE, "image: svhd/logto:1.37.1", "image: example/auth:1.37.1"), expect="no Logto service"),
+        # neither a Logto image nor Logto's start script: another identity provider
+        fault(
+            Edit(COMPOSE, "image: svhd/logto:1.37.1", "image: example/auth:1.37.1"),
+            Edit(
+                COMPOSE,
+                '"npm run cli db seed -- --swe && npm run alteration deploy 1.37.1 && npm start"',
+                '"exec /usr/local/bin/auth-server"',
+            ),
+            expect="no Logto service",
+        ),
     ],
     passes=[
         passes(
