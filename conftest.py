@@ -30,6 +30,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "/etc/nginx/nginx.conf, or a copy of that tree); default: the site configs in DIR/nginx/",
     )
     group.addoption(
+        "--nginx-prefix",
+        metavar="DIR",
+        help="with --nginx-conf: Nginx's prefix, where relative include and ssl_certificate paths start (as "
+        "`nginx -p DIR`); default: the directory of the nginx.conf",
+    )
+    group.addoption(
         "--target",
         choices=("files", "compose", "live"),
         default=None,

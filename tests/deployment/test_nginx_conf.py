@@ -59,6 +59,22 @@ def test_includes_resolve_where_they_stand_with_globs_symlinks_and_the_prefix(tm
     assert config.http.where == "nginx.conf:3"
 
 
+def test_relative_paths_start_at_the_prefix_given(tmp_path: Path) -> None:
+    """As `nginx -p PREFIX -c conf/nginx.conf`: includes and certificates relative to PREFIX, not to the conf."""
+    conf = etc(
+        tmp_path,
+        {
+            "conf/nginx.conf": "http {\n    include sites/*.conf;\n}\n",
+            "sites/a.conf": SITE.format(name="a.example", port=1),
+        },
+    )
+    conf = tmp_path / "conf" / "nginx.conf"
+    config = load_nginx_conf(conf, prefix=tmp_path)
+    assert [s.names for s in config.servers] == [["a.example"]]
+    assert config.path_of("certs/a.pem") == tmp_path / "certs" / "a.pem"
+    assert load_nginx_conf(conf).servers == []  # from the conf's own directory, sites/*.conf matches nothing
+
+
 def test_the_main_context_includes_are_followed_and_a_second_http_is_refused(tmp_path: Path) -> None:
     conf = etc(
         tmp_path,

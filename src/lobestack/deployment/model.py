@@ -160,10 +160,16 @@ def _one(services: list[Service]) -> Service | None:
     return services[0] if services else None
 
 
-def load_deployment(root: Path | str, mask: Mask | None = None, nginx_conf: Path | str | None = None) -> Deployment:
+def load_deployment(
+    root: Path | str,
+    mask: Mask | None = None,
+    nginx_conf: Path | str | None = None,
+    nginx_prefix: Path | str | None = None,
+) -> Deployment:
     """Read and model one deployment directory. With `mask` (the run's Redactor), the raw values of secret-named
     keys are known to it before `.env` is parsed, and every error leaves masked. The Nginx config is `nginx_conf`
-    (a main nginx.conf and its includes, e.g. a server's /etc/nginx/nginx.conf) when given, else the site configs
+    (a main nginx.conf and its includes, e.g. a server's /etc/nginx/nginx.conf; relative paths from `nginx_prefix`,
+    by default the conf's directory, as `nginx -p` sets it) when given, else the site configs
     in nginx/; a deployment with neither is modelled without one, saying why (another proxy in front, or none
     read)."""
     root = Path(root)
@@ -174,12 +180,13 @@ def load_deployment(root: Path | str, mask: Mask | None = None, nginx_conf: Path
             raise BadInput("is a dangling symbolic link or a link loop, not a deployment directory", root)
         raise BadInput("deployment directory not found", root)
     try:
-        return _load(root, mask, Path(nginx_conf) if nginx_conf is not None else None)
+        conf = Path(nginx_conf) if nginx_conf is not None else None
+        return _load(root, mask, conf, Path(nginx_prefix) if nginx_prefix is not None else None)
     except BadInput as exc:
         raise (exc.masked(mask) if mask is not None else exc) from None
 
 
-def _load(root: Path, mask: Mask | None, nginx_conf: Path | None) -> Deployment:
+def _load(root: Path, mask: Mask | None, nginx_conf: Path | None, nginx_prefix: Path | None) -> Deployment:
     env_path = root / ".env"
     text = read_text(env_path, missing="file not found (render one with `python -m lobestack init`)")
     if mask is not None:
@@ -191,7 +198,7 @@ def _load(root: Path, mask: Mask | None, nginx_conf: Path | None) -> Deployment:
     if mask is not None:  # what containers get from env_files and literals is secret too
         mask.add(secret_values_of(env, compose))
     if nginx_conf is not None:
-        nginx = load_nginx_conf(nginx_conf, shown=root)
+        nginx = load_nginx_conf(nginx_conf, shown=root, prefix=nginx_prefix)
     elif os.path.lexists(root / "nginx"):
         nginx = load_nginx(root / "nginx", root)
     else:
