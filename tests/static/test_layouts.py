@@ -2,7 +2,8 @@
 Logto example, the seed guide's layout and hand-written variants. Each layout's expected.yaml says, the way KICS
 keeps positive and negative expected results, which checks must fire (with a phrase of each finding: the layout's
 real problems), which must stay silent (skipped or passed; "*" is every check not named: a new false alarm fails
-here), and which must say they do not apply (skipped, with a phrase of the reason); `nginx_conf` is the nginx.conf
+here), which must judge it and pass (`judged`: not skipped), and which must say they do not apply (skipped, with
+a phrase of the reason); `nginx_conf` is the nginx.conf
 the layout's Nginx is read from (--nginx-conf), else nginx/. The gate's model and checks run in-process, as
 `pytest suites/static` runs them, and must stay well under a second per layout."""
 
@@ -56,7 +57,7 @@ def test_the_corpus_is_there() -> None:
         known = {c.id for c in all_checks("static")}
         fire, skipped = set(spec.get("fire") or {}), set(spec.get("skipped") or {})
         silent = set() if spec.get("silent") == "*" else set(spec.get("silent") or [])
-        listed = fire | silent | skipped
+        listed = fire | silent | skipped | set(spec.get("judged") or [])
         assert listed <= known, f"{name}: unknown check IDs {sorted(listed - known)}"
         assert not fire & silent and not fire & skipped, name
 
@@ -85,6 +86,9 @@ def test_layout_matches_its_golden_expectations(name: str) -> None:
     for cid in silent:
         if outcomes[cid].findings:
             problems.append(f"{cid} must not fire (a false alarm), got: {_shown(outcomes[cid])}")
+    for cid in spec.get("judged") or []:  # applies here, and passes
+        if outcomes[cid].skipped or outcomes[cid].findings:
+            problems.append(f"{cid} must judge this layout and pass, got: {_shown(outcomes[cid])}")
     for cid, phrase in (spec.get("skipped") or {}).items():
         outcome = outcomes[cid]
         if outcome.skipped is None or phrase not in outcome.skipped:

@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 from lobestack.checks.faults import AddFile, Edit, SetEnv, fault, passes
 from lobestack.checks.registry import CheckSkipped, Finding, Group
 from lobestack.checks.static.applies import cannot_judge, minio_of, nginx_of
 from lobestack.deployment import Deployment
+from lobestack.deployment.compose import Service
+from lobestack.deployment.limits import read_text
 from lobestack.deployment.model import join_url
 
 GROUP = Group("XREF", layer="static", title="Cross-file consistency")
@@ -321,14 +324,18 @@ def s3_public(d: Deployment) -> Iterator[Finding]:
             yield Finding(f"{key} is the app origin; S3 needs its own vhost", d.where_var(d.lobe, key))
     # S3_ENDPOINT's vhost is XREF-SERVER-NAMES' to report; S3_PUBLIC_DOMAIN's here, when it is another origin. With
     # no MinIO, S3 is external and its names are not this proxy's.
-    separate = public is not None and public not in (endpoint, app)
-    if separate and d.minio is not None and d.nginx.read:
-        assert public is not None
-        if not [s for s in d.nginx.named_servers_for(public.host, public.port) if s.ssl]:
-            yield Finding(
-                f"S3_PUBLIC_DOMAIN {public} has no TLS vhost: browsers cannot reach it",
-                d.where_var(d.lobe, "S3_PUBLIC_DOMAIN"),
-            )
+    unserved = (
+        public is not None
+        and public not in (endpoint, app)
+        and d.minio is not None
+        and d.nginx.read
+        and not [s for s in d.nginx.named_servers_for(public.host, public.port) if s.ssl]
+    )
+    if unserved:
+        yield Finding(
+            f"S3_PUBLIC_DOMAIN {public} has no TLS vhost: browsers cannot reach it",
+            d.where_var(d.lobe, "S3_PUBLIC_DOMAIN"),
+        )
     # An external S3 serves public reads from its own host (a bucket's virtual host): only MinIO's must agree.
     if endpoint and public and public != endpoint and d.minio is not None and (d.app_env("S3_SET_ACL") or "1") == "1":
         yield Finding(
@@ -384,11 +391,25 @@ def s3_acl(d: Deployment) -> Iterator[Finding]:
                 "(depends_on: condition: service_completed_successfully)",
                 d.compose.where(job),
             )
-    # the commands the jobs run, and the bundle's script: not their comments
-    text = "\n".join([j.start_command for j in jobs] + (d.init_script or "").splitlines())
+    # what the jobs run: their commands and the scripts mounted into them from the deployment (the bundle's
+    # minio/init.sh among them), not their comments
+    text = "\n".join([j.start_command for j in jobs] + [_mounted_scripts(d, j) for j in jobs])
     text = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
     if "mc anonymous set-json" not in text and "mc anonymous set download" not in text:
-        where = "minio/init.sh" if d.init_script is not None else d.compose.where(jobs[0])
+        bundled = d.init_script is not None
         yield Finding(
-            f"{where.split(':')[0]} sets no anonymous-read policy; files at S3_PUBLIC_DOMAIN answer 403", where
+            f"{'minio/init.sh' if bundled else f'service {jobs[0].name}'} sets no anonymous-read policy; files at "
+            "S3_PUBLIC_DOMAIN answer 403",
+            "minio/init.sh" if bundled else d.compose.where(jobs[0]),
         )
+
+
+def _mounted_scripts(d: Deployment, service: Service) -> str:
+    """The text of the files of the deployment directory bind-mounted into a service (its set-up scripts)."""
+    texts = []
+    root = d.root.resolve()
+    for mount in service.mounts:
+        path = Path(mount.source)
+        if mount.type == "bind" and path.is_file() and path.resolve().is_relative_to(root):
+            texts.append(read_text(path, utf8=False))
+    return "\n".join(texts)
