@@ -24,6 +24,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "rendered for the test domains lobe.test / auth.test / s3.test",
     )
     group.addoption(
+        "--nginx-conf",
+        metavar="FILE",
+        help="read the deployment's Nginx from this nginx.conf and its includes, as `nginx -T` does (a server's "
+        "/etc/nginx/nginx.conf, or a copy of that tree); default: the site configs in DIR/nginx/",
+    )
+    group.addoption(
+        "--nginx-prefix",
+        metavar="DIR",
+        help="with --nginx-conf: Nginx's prefix, where relative include and ssl_certificate paths start (as "
+        "`nginx -p DIR`); default: the directory of the nginx.conf",
+    )
+    group.addoption(
         "--target",
         choices=("files", "compose", "live"),
         default=None,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
@@ -10,15 +11,23 @@ from pathlib import Path
 from typing import Protocol
 from urllib.parse import urlsplit
 
+from lobestack.deployment.certificates import CertificateSource, certificate_source
 from lobestack.deployment.compose import ComposeProject, EnvValue, Service, load_compose
 from lobestack.deployment.envfile import SECRET_NAME, EnvFile, parse_env_text, raw_secret_values, url_passwords
 from lobestack.deployment.known_values import is_public
 from lobestack.deployment.limits import read_text
-from lobestack.deployment.nginx import NginxConfig, load_nginx
+from lobestack.deployment.nginx import NginxConfig, load_nginx, load_nginx_conf, not_read
 from lobestack.errors import BadInput
 
 # The one-shot MinIO set-up script the bundle mounts into minio-init.
 INIT_SCRIPT = "minio/init.sh"
+# What the roles run, for images that do not say: LobeChat's server entry point, Logto's CLI and start script,
+# MinIO's server with its console address.
+_LOBE_COMMAND = re.compile(r"\bstartServer\.js\b")
+_LOGTO_COMMAND = re.compile(r"\bnpm run cli db seed\b|\bnpm run alteration deploy\b")
+_MINIO_COMMAND = re.compile(r"(^|\s)(minio\s+)?server\s+\S+.*--console-address\b")
+# Reverse proxies other than Nginx, by the last part of their image's repository: what they front is not read.
+OTHER_PROXIES = {"caddy": "Caddy", "traefik": "Traefik", "haproxy": "HAProxy", "envoy": "Envoy"}
 
 
 class Mask(Protocol):
@@ -54,6 +63,12 @@ class Origin:
         return f"{self.scheme}://{self.host}" + ("" if self.port == default else f":{self.port}")
 
 
+def join_url(base: str, path: str) -> str:
+    """`base` and `path` joined with one slash, whatever slashes either has (Logto's issuer is its ENDPOINT + /oidc
+    whether ENDPOINT ends with '/' or not)."""
+    return base.rstrip("/") + "/" + path.lstrip("/")
+
+
 @dataclass
 class Deployment:
     root: Path
@@ -63,18 +78,30 @@ class Deployment:
     # minio/init.sh (None when the deployment has none)
     init_script: str | None = None
 
-    # Roles are found by image so that renamed services are still recognised.
+    # Roles are found by what a service runs, its image, else its command (a mirror or a local build of the same
+    # software), never by its name: renamed services are still recognised.
     @cached_property
     def lobe(self) -> Service | None:
-        return _one(self.compose.by_image("lobe-chat", "lobehub/"))
+        return _one(self.compose.by_image("lobe-chat", "lobehub/") or self._running(_LOBE_COMMAND))
 
     @cached_property
     def logto(self) -> Service | None:
-        return _one(self.compose.by_image("logto"))
+        return _one(self.compose.by_image("logto") or self._running(_LOGTO_COMMAND))
 
     @cached_property
     def minio(self) -> Service | None:
-        return _one([s for s in self.compose.by_image("minio/minio") if not s.one_shot])
+        # minio/minio, quay.io/minio/minio, bitnami/minio: the server, not a one-shot `mc` job of the same image
+        servers = [s for s in self.compose.services.values() if s.image_repo.rsplit("/", 1)[-1] == "minio"]
+        servers = servers or self._running(_MINIO_COMMAND)
+        return _one([s for s in servers if not s.one_shot])
+
+    def _running(self, command: re.Pattern[str]) -> list[Service]:
+        return [s for s in self.compose.services.values() if command.search(s.start_command)]
+
+    @cached_property
+    def certificates(self) -> CertificateSource:
+        """Whether the TLS certificates come from a private CA (that the services must be told to trust)."""
+        return certificate_source(self.root, self.nginx)
 
     def app_env(self, key: str) -> str:
         """What LobeChat's container gets for `key` ("" when it gets nothing)."""
@@ -137,9 +164,18 @@ def _one(services: list[Service]) -> Service | None:
     return services[0] if services else None
 
 
-def load_deployment(root: Path | str, mask: Mask | None = None) -> Deployment:
+def load_deployment(
+    root: Path | str,
+    mask: Mask | None = None,
+    nginx_conf: Path | str | None = None,
+    nginx_prefix: Path | str | None = None,
+) -> Deployment:
     """Read and model one deployment directory. With `mask` (the run's Redactor), the raw values of secret-named
-    keys are known to it before `.env` is parsed, and every error leaves masked."""
+    keys are known to it before `.env` is parsed, and every error leaves masked. The Nginx config is `nginx_conf`
+    (a main nginx.conf and its includes, e.g. a server's /etc/nginx/nginx.conf; relative paths from `nginx_prefix`,
+    by default the conf's directory, as `nginx -p` sets it) when given, else the site configs
+    in nginx/; a deployment with neither is modelled without one, saying why (another proxy in front, or none
+    read)."""
     root = Path(root)
     if not root.is_dir():
         if root.exists():
@@ -148,12 +184,13 @@ def load_deployment(root: Path | str, mask: Mask | None = None) -> Deployment:
             raise BadInput("is a dangling symbolic link or a link loop, not a deployment directory", root)
         raise BadInput("deployment directory not found", root)
     try:
-        return _load(root, mask)
+        conf = Path(nginx_conf) if nginx_conf is not None else None
+        return _load(root, mask, conf, Path(nginx_prefix) if nginx_prefix is not None else None)
     except BadInput as exc:
         raise (exc.masked(mask) if mask is not None else exc) from None
 
 
-def _load(root: Path, mask: Mask | None) -> Deployment:
+def _load(root: Path, mask: Mask | None, nginx_conf: Path | None, nginx_prefix: Path | None) -> Deployment:
     env_path = root / ".env"
     text = read_text(env_path, missing="file not found (render one with `python -m lobestack init`)")
     if mask is not None:
@@ -165,10 +202,25 @@ def _load(root: Path, mask: Mask | None) -> Deployment:
     if mask is not None:  # what containers get from env_files and literals is secret too
         mask.add(secret_values_of(env, compose))
         mask.keep(compose.services)  # service names stay readable where a part of a secret is the same text
-    nginx = load_nginx(root / "nginx", root)
+    if nginx_conf is not None:
+        nginx = load_nginx_conf(nginx_conf, shown=root, prefix=nginx_prefix)
+    elif os.path.lexists(root / "nginx"):
+        nginx = load_nginx(root / "nginx", root)
+    else:
+        nginx = not_read(root / "nginx", _why_no_nginx(root, compose))
     script = root / INIT_SCRIPT
     init_script = read_text(script) if os.path.lexists(script) else None
     return Deployment(root=root, env=env, compose=compose, nginx=nginx, init_script=init_script)
+
+
+def _why_no_nginx(root: Path, compose: ComposeProject) -> str:
+    for service in compose.services.values():
+        kind = OTHER_PROXIES.get(service.image_repo.rsplit("/", 1)[-1])
+        if kind is not None:
+            return f"the proxy in front is {kind} (service {service.name}), which the gate does not read"
+    if (root / "Caddyfile").is_file():
+        return "the proxy in front is Caddy (Caddyfile), which the gate does not read"
+    return "no Nginx config read (no nginx/ directory; --nginx-conf FILE reads a server's nginx.conf)"
 
 
 def secret_values_of(env: EnvFile, compose: ComposeProject) -> list[str]:

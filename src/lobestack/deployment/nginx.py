@@ -259,10 +259,24 @@ def _listen(d: Directive) -> Listen:
 
 @dataclass
 class NginxConfig:
-    directory: Path
-    files: list[str]  # every file read, relative to the deployment directory, site files first
+    directory: Path  # Nginx's prefix: relative paths in the config (ssl_certificate, include) start here
+    files: list[str]  # every file read, relative to the deployment directory (else absolute), site files first
     http: Block
     servers: list[Server]
+    # Why no config was read ("" when one was): a deployment behind another proxy, or without nginx/.
+    not_read: str = ""
+    # A copy of a server's files (DIR/etc/nginx/nginx.conf): the directory that stands for the server's /.
+    sysroot: Path | None = None
+
+    @property
+    def read(self) -> bool:
+        return not self.not_read
+
+    def path_of(self, text: str) -> Path:
+        """A path as Nginx resolves it: relative ones from the prefix; absolute ones, in a copy, from the copy."""
+        if not os.path.isabs(text):
+            return self.directory / text
+        return self.sysroot / text.lstrip("/") if self.sysroot is not None else Path(text)
 
     def listening(self, port: int) -> list[tuple[str, int]]:
         """The addresses on which some server listens on `port`."""
@@ -405,15 +419,38 @@ def _find_in(parent: Block, uri: str) -> tuple[Block | None, bool]:
 # --- reading --------------------------------------------------------------------------------------------------
 
 
+# Where a server's own nginx.conf names its files; a copy of that tree (--nginx-conf) reads them from the copy.
+_INSTALLED_PREFIX = "/etc/nginx/"
+
+
 class _Reader:
-    def __init__(self, root: Path, prefix: Path) -> None:
+    """Reads one config tree. `root` bounds what may be read (the deployment directory, or the tree of the
+    nginx.conf given with --nginx-conf); `shown` is what file names are written relative to."""
+
+    def __init__(
+        self,
+        root: Path,
+        prefix: Path,
+        shown: Path | None = None,
+        *,
+        copy_of_etc: bool = False,
+        sysroot: Path | None = None,
+    ) -> None:
         self.root = root.resolve()
         self.prefix = prefix
+        self.shown = (shown or root).resolve()
+        self.copy_of_etc = copy_of_etc
+        self.sysroot = sysroot
+        self.outside = "outside the deployment directory, not read (copy it into nginx/ so the gate judges what "
+        "Nginx will load)"
         self.files: list[str] = []
         self.reads = 0
 
     def name(self, path: Path) -> str:
-        return _resolve(path).relative_to(self.root).as_posix()
+        resolved = _resolve(path)
+        if resolved.is_relative_to(self.shown):
+            return resolved.relative_to(self.shown).as_posix()
+        return resolved.as_posix()
 
     def parse(self, path: Path) -> list[dict]:
         self.reads += 1
@@ -431,32 +468,54 @@ class _Reader:
         if result["errors"]:
             err = result["errors"][0]
             message = re.sub(r"\s+in\s+\S+:\d+$", "", err["error"])
-            raise BadInput(f"invalid Nginx config: {message}", self.root / name, err.get("line"))
+            raise BadInput(f"invalid Nginx config: {message}", self.shown / name, err.get("line"))
         return result["config"][0]["parsed"]
 
-    def included(self, pattern: str, where: str, depth: int) -> list[Path]:
+    def included(self, pattern: str, where: str, depth: int, *, main: bool = False) -> list[Path]:
+        """The files an include names, in Nginx's order. In the main context (`main`), files outside the tree are
+        left out, not refused: Debian's modules-enabled/*.conf link to /usr/share (load_module lines, nothing the
+        gate judges)."""
         if depth > MAX_INCLUDE_DEPTH:
             raise self.fail(f"include nested deeper than {MAX_INCLUDE_DEPTH} levels (an include cycle?)", where)
         full = pattern if os.path.isabs(pattern) else str(self.prefix / pattern)
+        if os.path.isabs(pattern) and not _resolve(Path(full)).is_relative_to(self.root):
+            if self.sysroot is not None:  # a copy of the server's files: its / is sysroot
+                full = str(self.sysroot / full.lstrip("/"))
+            elif self.copy_of_etc and full.startswith(_INSTALLED_PREFIX):  # a copy of /etc/nginx alone
+                full = str(self.prefix / full[len(_INSTALLED_PREFIX) :])
         magic = glob.has_magic(full)
         paths = sorted(Path(p) for p in glob.glob(full)) if magic else [Path(full)]
         for path in paths:
             resolved = _resolve(path)
             if not resolved.is_relative_to(self.root):
-                raise self.fail(
-                    f"include {pattern}: outside the deployment directory, not read (copy it into nginx/ so the gate "
-                    "judges what Nginx will load)",
-                    where,
-                )
+                if main:
+                    continue
+                raise self.fail(f"include {pattern}: {self.outside}", where)
             if not glob.has_magic(full) and not resolved.is_file():
                 raise self.fail(
                     f'include {pattern}: open() "{self.name(path)}" failed (No such file or directory)', where
                 )
-        return [p for p in paths if p.is_file()]
+        return [p for p in paths if p.is_file() and (not main or _resolve(p).is_relative_to(self.root))]
 
     def fail(self, message: str, where: str) -> BadInput:
         file, _, line = where.rpartition(":")
-        return BadInput(message, self.root / file, int(line) if line.isdigit() else None)
+        return BadInput(message, self.shown / file, int(line) if line.isdigit() else None)
+
+    def build_main(self, statements: list[dict], file: str, http: Block, depth: int) -> None:
+        """nginx.conf's main context: its includes followed, its http blocks built into `http`; the rest (events,
+        user, worker settings, modules) is none of the gate's business."""
+        for stmt in statements:
+            where = f"{file}:{stmt['line']}"
+            if stmt["directive"] == "include":
+                if len(stmt.get("args", [])) != 1:
+                    raise self.fail('invalid number of arguments in "include" directive', where)
+                for path in self.included(stmt["args"][0], where, depth + 1, main=True):
+                    self.build_main(self.parse(path), self.name(path), http, depth + 1)
+            elif stmt["directive"] == "http" and "block" in stmt:
+                if http.line:
+                    raise self.fail(f'"http" directive is duplicate (first at {http.where})', where)
+                http.file, http.line = file, stmt["line"]
+                self.build(stmt["block"], file, http, ("http",), depth)
 
     def build(self, statements: list[dict], file: str, block: Block, ctx: tuple[str, ...], depth: int) -> None:
         seen: dict[str, Directive] = {}
@@ -553,6 +612,43 @@ def load_nginx(directory: Path, root: Path | None = None) -> NginxConfig:
     http = Block("http", (), reader.name(files[0]), 0)
     for path in files:
         reader.build(reader.parse(path), reader.name(path), http, ("http",), 0)
+    return _finish(directory, reader, http)
+
+
+def load_nginx_conf(conf: Path, shown: Path | None = None, prefix: Path | None = None) -> NginxConfig:
+    """The tree of a main nginx.conf, as `nginx -T` reads it: its includes resolved where they stand (globs in name
+    order, sites-enabled symlinks followed, relative paths from the prefix: the file's directory unless given).
+    Files outside the conf's directory tree are not read; in a copy of a server's /etc/nginx (the conf is not there
+    itself), the absolute /etc/nginx/... paths it names are read from the copy, and in a copy laid out as the
+    server's files (DIR/etc/nginx/nginx.conf), every absolute path is read under DIR (certbot's
+    /etc/letsencrypt/options-ssl-nginx.conf, the certificates), and nothing outside DIR. File names are shown
+    relative to `shown` (the deployment directory) when inside it."""
+    conf = Path(conf)
+    read_text(conf, utf8=False)  # missing, a directory, a FIFO, too large: one line naming it
+    prefix = Path(prefix) if prefix is not None else conf.parent
+    installed = _resolve(conf).is_relative_to(_INSTALLED_PREFIX.rstrip("/"))
+    # A copy laid out as the server's files (<copy>/etc/nginx/nginx.conf): /etc/letsencrypt/... is <copy>/etc/...
+    parts = _resolve(conf.parent).parts
+    sysroot = Path(*parts[:-2]) if not installed and parts[-2:] == ("etc", "nginx") and prefix == conf.parent else None
+    allowed = sysroot if sysroot is not None else _resolve(prefix)
+    reader = _Reader(allowed, prefix, shown, copy_of_etc=not installed, sysroot=sysroot)
+    reader.outside = (
+        f"outside {allowed}, the tree of the nginx.conf given, not read (copy what it includes into a copy of the "
+        "server's files, DIR/etc/nginx/nginx.conf and DIR/etc/letsencrypt/..., and give that nginx.conf)"
+    )
+    http = Block("http", (), reader.name(conf), 0)
+    reader.build_main(reader.parse(conf), reader.name(conf), http, 0)
+    config = _finish(prefix, reader, http)
+    config.sysroot = sysroot
+    return config
+
+
+def not_read(directory: Path, why: str) -> NginxConfig:
+    """The model of a deployment whose proxy config is not read: no servers, and the reason."""
+    return NginxConfig(directory=directory, files=[], http=Block("http", (), "", 0), servers=[], not_read=why)
+
+
+def _finish(directory: Path, reader: _Reader, http: Block) -> NginxConfig:
     servers = [b for b in http.children if isinstance(b, Server)]
     config = NginxConfig(directory=directory, files=reader.files, http=http, servers=servers)
     _check_defaults(config, reader)

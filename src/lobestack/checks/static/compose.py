@@ -8,7 +8,7 @@ import re
 from collections.abc import Iterator
 
 from lobestack.checks.faults import AddFile, Edit, fault, passes
-from lobestack.checks.registry import Finding, Group
+from lobestack.checks.registry import CheckSkipped, Finding, Group
 from lobestack.deployment import Deployment
 from lobestack.deployment.compose import Service
 
@@ -17,6 +17,8 @@ GROUP = Group("COMPOSE", layer="static", title="Compose policy")
 COMPOSE = "docker-compose.yml"
 MINIO_NEWEST = "RELEASE.2025-04-22T22-12-26Z"
 _LOOPBACK = {"127.0.0.1", "::1", "localhost"}
+# Reverse proxies by the last part of their image's repository: their ports 80 and 443 are meant for the network.
+_PROXIES = {"nginx", "caddy", "traefik", "haproxy", "envoy"}
 _DIGEST = "sha256:" + "0123456789abcdef" * 4
 
 
@@ -127,7 +129,7 @@ def lobe_1x(d: Deployment) -> Iterator[Finding]:
 
 @GROUP.check(
     "COMPOSE-PORTS-LOOPBACK",
-    title="every published port is bound to 127.0.0.1 (only Nginx faces the network)",
+    title="every published port is bound to 127.0.0.1 (only the proxy in front faces the network)",
     fix='publish as "127.0.0.1:HOST:CONTAINER"; a bare "HOST:CONTAINER" listens on 0.0.0.0 and bypasses '
     "the host firewall through Docker's own iptables rules",
     faults=[
@@ -162,12 +164,22 @@ def lobe_1x(d: Deployment) -> Iterator[Finding]:
             why="long syntax",
         ),
         passes(Edit(COMPOSE, '"127.0.0.1:29001:9001"', '"[::1]:29001:9001"'), why="IPv6 loopback"),
+        passes(
+            AddFile(
+                "docker-compose.override.yml",
+                'services:\n  caddy:\n    image: caddy:2.8.4\n    init: true\n    ports: ["80:80", "443:443"]\n',
+            ),
+            why="the proxy in front, in Compose, publishes 80 and 443 on every address",
+        ),
     ],
     impact="exposure",
 )
 def ports_loopback(d: Deployment) -> Iterator[Finding]:
     for s in d.compose.services.values():
+        front = s.image_repo.rsplit("/", 1)[-1] in _PROXIES
         for p in s.ports:
+            if front and p.container_port in (80, 443):
+                continue  # the proxy in front (Caddy, Traefik, Nginx in Compose) is what faces the network
             if p.host_ip not in _LOOPBACK:
                 shown = p.host_ip or "0.0.0.0"
                 yield Finding(
@@ -455,7 +467,16 @@ _DB_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://(?:[^@/?#]*@)?(?P<host>[^@:/?#\
             Edit(COMPOSE, "npm run alteration deploy 1.37.1 && ", ""),
             expect="does not run `alteration deploy <version>`",
         ),
-        fault(Edit(COMPOSE, "image: svhd/logto:1.37.1", "image: example/auth:1.37.1"), expect="no Logto service"),
+        # neither a Logto image nor Logto's start script: another identity provider
+        fault(
+            Edit(COMPOSE, "image: svhd/logto:1.37.1", "image: example/auth:1.37.1"),
+            Edit(
+                COMPOSE,
+                '"npm run cli db seed -- --swe && npm run alteration deploy 1.37.1 && npm start"',
+                '"exec /usr/local/bin/auth-server"',
+            ),
+            expect="no Logto service",
+        ),
     ],
     passes=[
         passes(
@@ -517,7 +538,8 @@ def trust_proxy(d: Deployment) -> Iterator[Finding]:
 
 @GROUP.check(
     "COMPOSE-PUBLIC-NAMES",
-    title="LobeChat and Logto resolve every public name and trust the extra CA (they call their own URLs)",
+    title="with certificates from a private CA, LobeChat and Logto resolve every public name and trust that CA (they "
+    "call their own URLs)",
     fix="give both services extra_hosts `<name>:host-gateway` for the app, auth and S3 names, mount the CA "
     "bundle and set NODE_EXTRA_CA_CERTS to it; otherwise sign-in fails with `fetch failed`",
     faults=[
@@ -555,22 +577,28 @@ def trust_proxy(d: Deployment) -> Iterator[Finding]:
     impact="breaks",
 )
 def public_names(d: Deployment) -> Iterator[Finding]:
-    urls = ((d.lobe, "APP_URL"), (d.logto, "ENDPOINT"), (d.lobe, "S3_ENDPOINT"))
+    services = [s for s in (d.lobe, d.logto) if s is not None]
+    private = d.certificates.private
+    if not private and not any(s.environment.get("NODE_EXTRA_CA_CERTS") for s in services):
+        raise CheckSkipped(
+            f"the certificates are not from a private CA ({d.certificates.why}): the services trust them and "
+            "resolve the public names as any client does"
+        )
+    # S3's name only where MinIO is behind this proxy; an external S3 resolves and verifies like any public site.
+    urls = ((d.lobe, "APP_URL"), (d.logto, "ENDPOINT")) + (((d.lobe, "S3_ENDPOINT"),) if d.minio else ())
     names = {o.host for o in (d.origin_of(s, key) for s, key in urls) if o is not None}
-    for s in (d.lobe, d.logto):
-        if s is None:
-            continue
+    for s in services:
         mapped = {h.split(":", 1)[0] for h in s.extra_hosts}
         missing = sorted(names - mapped)
-        if missing:
+        if private and missing:
             yield Finding(
                 f"service {s.name} cannot resolve {', '.join(missing)} to the proxy (no extra_hosts)",
                 d.compose.where(s, "extra_hosts"),
             )
         ca = s.environment.get("NODE_EXTRA_CA_CERTS")
-        if not ca:
+        if private and not ca:
             yield Finding(f"service {s.name} has no NODE_EXTRA_CA_CERTS", d.compose.where(s, "environment"))
-        elif not any(m.target == ca for m in s.mounts):
+        elif ca and not any(m.target == ca for m in s.mounts):
             yield Finding(
                 f"service {s.name}: NODE_EXTRA_CA_CERTS={ca} is not a mounted file", d.compose.where(s, "volumes")
             )

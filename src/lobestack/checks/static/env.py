@@ -17,6 +17,7 @@ from collections.abc import Iterator
 
 from lobestack.checks.faults import AddFile, Edit, SetEnv, fault, passes
 from lobestack.checks.registry import Finding, Group
+from lobestack.checks.static.applies import minio_of
 from lobestack.deployment import Deployment
 from lobestack.deployment.compose import Service
 from lobestack.deployment.envfile import SECRET_NAME
@@ -24,30 +25,28 @@ from lobestack.deployment.known_values import known_value
 
 GROUP = Group("ENV", layer="static", title="Env policy")
 
-REQUIRED = (
-    "APP_DOMAIN",
-    "AUTH_DOMAIN",
-    "S3_DOMAIN",
-    "APP_URL",
-    "NEXTAUTH_URL",
-    "NEXT_AUTH_SECRET",
-    "NEXT_AUTH_SSO_PROVIDERS",
-    "AUTH_LOGTO_ID",
-    "AUTH_LOGTO_SECRET",
-    "AUTH_LOGTO_ISSUER",
-    "KEY_VAULTS_SECRET",
-    "LOBE_DB_PASSWORD",
-    "LOGTO_ENDPOINT",
-    "LOGTO_ADMIN_ENDPOINT",
-    "LOGTO_DB_PASSWORD",
-    "MINIO_ROOT_USER",
-    "MINIO_ROOT_PASSWORD",
-    "S3_BUCKET",
-    "S3_ENDPOINT",
-    "S3_PUBLIC_DOMAIN",
-    "S3_ACCESS_KEY_ID",
-    "S3_SECRET_ACCESS_KEY",
-)
+# What each role cannot start or sign in without, in its own container's environment (whatever .env calls them):
+# LobeChat's database edition with NextAuth and Logto, and Logto behind a proxy. S3 keys where MinIO or another S3
+# stores the files. Our bundle's .env names (APP_DOMAIN, LOBE_DB_PASSWORD, ...) are its compose file's to require,
+# with `${VAR:?}`.
+NEEDS = {
+    "lobe": (
+        "APP_URL",
+        "NEXTAUTH_URL",
+        "NEXT_AUTH_SECRET",
+        "NEXT_AUTH_SSO_PROVIDERS",
+        "AUTH_LOGTO_ID",
+        "AUTH_LOGTO_SECRET",
+        "AUTH_LOGTO_ISSUER",
+        "KEY_VAULTS_SECRET",
+        "DATABASE_URL",
+        "S3_BUCKET",
+        "S3_ENDPOINT",
+        "S3_ACCESS_KEY_ID",
+        "S3_SECRET_ACCESS_KEY",
+    ),
+    "logto": ("DB_URL", "ENDPOINT", "ADMIN_ENDPOINT"),
+}
 # Minimum length per secret; the rest of SECRET_NAME's matches need 16.
 MIN_LENGTH = {"NEXT_AUTH_SECRET": 32, "S3_SECRET_ACCESS_KEY": 32, "AUTH_LOGTO_SECRET": 16}
 _PLACEHOLDER = re.compile(
@@ -78,9 +77,9 @@ _URL_KEYS_LOGTO = ("ENDPOINT", "ADMIN_ENDPOINT")
 
 @GROUP.check(
     "ENV-REQUIRED",
-    title="every required variable is present and not empty, and every `${VAR:?}` of the compose file has a value",
-    fix="set it in .env (see .env.example for its format); AUTH_LOGTO_ID/SECRET come from the Logto application "
-    "for LobeChat (`lobestack provision`, or the Logto console)",
+    title="every `${VAR:?}` of the compose file has a value, and LobeChat and Logto get every variable they need",
+    fix="set it where the service gets it (.env, its env_file or `environment`; see .env.example for its format); "
+    "AUTH_LOGTO_ID/SECRET come from the Logto application for LobeChat (`lobestack provision`, or the Logto console)",
     faults=[
         fault(SetEnv({"AUTH_LOGTO_ID": ""}), expect="AUTH_LOGTO_ID is empty"),
         fault(SetEnv({"AUTH_LOGTO_ID": None}), expect="AUTH_LOGTO_ID is missing"),
@@ -88,18 +87,37 @@ _URL_KEYS_LOGTO = ("ENDPOINT", "ADMIN_ENDPOINT")
             Edit(COMPOSE, "${APP_DOMAIN:?set APP_DOMAIN in .env}", "${APP_HOSTNAME:?set APP_HOSTNAME in .env}"),
             expect="required variable APP_HOSTNAME is missing a value: set APP_HOSTNAME in .env",
         ),
+        # the container's own environment, whatever .env holds
+        fault(
+            Edit(COMPOSE, "      ADMIN_ENDPOINT: ${LOGTO_ADMIN_ENDPOINT:?set LOGTO_ADMIN_ENDPOINT in .env}\n", ""),
+            expect="service logto gets no ADMIN_ENDPOINT",
+        ),
     ],
-    passes=[passes(SetEnv({"S3_BUCKET": "lobe files"}), why="a value that needs quoting")],
+    passes=[
+        passes(SetEnv({"S3_BUCKET": "lobe files"}), why="a value that needs quoting"),
+        passes(SetEnv({"S3_BUCKET": None}), why="unset in .env: the compose file's default reaches the container"),
+    ],
     impact="breaks",
 )
 def required(d: Deployment) -> Iterator[Finding]:
     for where, message in d.compose.unresolved:
         yield Finding(message, where)
-    for key in REQUIRED:
-        if key not in d.env.values:
-            yield Finding(f"{key} is missing", d.env.where(key))
-        elif not d.env.get(key).strip():
-            yield Finding(f"{key} is empty", d.env.where(key))
+    for role, keys in NEEDS.items():
+        service = getattr(d, role)
+        if service is None:
+            continue  # COMPOSE-LOBE-1X / COMPOSE-LOGTO-START say there is none
+        for key in keys:
+            value = d.container_var(service, key)
+            if value is None:
+                yield Finding(f"service {service.name} gets no {key}", d.where_var(service, key))
+                continue
+            if value.value.strip():
+                continue
+            unset = [u for u in value.uses if u not in d.env.values]
+            if unset:  # built from .env variables that are not there
+                yield Finding(f"{key} is missing (.env has no {unset[0]})", d.env.where(unset[0]))
+            else:
+                yield Finding(f"{key} is empty (service {service.name})", d.where_var(service, key))
 
 
 def _secrets(d: Deployment) -> list[tuple[str, str, str]]:
@@ -332,7 +350,7 @@ def providers(d: Deployment) -> Iterator[Finding]:
 
 @GROUP.check(
     "ENV-S3-PATH-STYLE",
-    title="LobeChat's S3 requests are path-style (MinIO behind one name)",
+    title="with MinIO, LobeChat's S3 requests are path-style (MinIO behind one name)",
     fix="set S3_ENABLE_PATH_STYLE=1; virtual-host style sends uploads to <bucket>.<s3 host>, which nothing serves",
     faults=[
         fault(SetEnv({"S3_ENABLE_PATH_STYLE": "0"}), expect="S3_ENABLE_PATH_STYLE is '0', not 1"),
@@ -345,6 +363,7 @@ def providers(d: Deployment) -> Iterator[Finding]:
     impact="breaks",
 )
 def s3_path_style(d: Deployment) -> Iterator[Finding]:
+    minio_of(d)  # AWS and most hosted S3 want virtual-host style: only MinIO behind one name needs path style
     value = d.app_env("S3_ENABLE_PATH_STYLE") if d.lobe else d.env.get("S3_ENABLE_PATH_STYLE")
     if value != "1":
         yield Finding(f"S3_ENABLE_PATH_STYLE is {value!r}, not 1", d.where_var(d.lobe, "S3_ENABLE_PATH_STYLE"))

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from urllib.parse import urljoin
 
-from lobestack.checks.faults import AddFile, Edit, fault, passes
-from lobestack.checks.registry import Finding, Group
+from lobestack.checks.faults import AddFile, Edit, SetEnv, fault, passes
+from lobestack.checks.registry import CheckSkipped, Finding, Group
+from lobestack.checks.static.applies import cannot_judge, minio_of, nginx_of
 from lobestack.deployment import Deployment
 from lobestack.deployment.compose import Service
 from lobestack.deployment.nginx import Block, Server
@@ -20,7 +22,11 @@ from lobestack.deployment.nginx import Block, Server
 GROUP = Group("NGINX", layer="static", title="Nginx policy")
 
 APP, AUTH, S3 = "nginx/app.conf", "nginx/auth.conf", "nginx/s3.conf"
-_GOOD_CIPHER = re.compile(r"^(ECDHE-(ECDSA|RSA)-(AES(128|256)-GCM-SHA(256|384)|CHACHA20-POLY1305)|TLS_.*)$")
+# Mozilla's intermediate TLS 1.2 list: ECDHE (and DHE with RSA, as certbot's options-ssl-nginx.conf has it) with
+# AES-GCM or ChaCha20.
+_GOOD_CIPHER = re.compile(
+    r"^((ECDHE-(ECDSA|RSA)|DHE-RSA)-(AES128-GCM-SHA256|AES256-GCM-SHA384|CHACHA20-POLY1305)|TLS_.*)$"
+)
 _SIZE = re.compile(r"^(\d+)([kKmMgG]?)$")
 _TIME = re.compile(r"^(\d+)(ms|s|m|h|d)?$")
 _STRONG = {"TLSv1.2", "TLSv1.3"}
@@ -35,7 +41,7 @@ _DEFAULT_443 = (
 
 
 def _ssl_servers(d: Deployment) -> list[Server]:
-    return [s for s in d.nginx.servers if s.ssl]
+    return [s for s in nginx_of(d).servers if s.ssl]
 
 
 def _size_bytes(text: str) -> int:
@@ -53,9 +59,15 @@ def _seconds(text: str) -> float:
 
 
 def _vhost(d: Deployment, service: Service | None, key: str) -> list[Server]:
-    """The servers Nginx picks for the URL a container gets (by its host and port)."""
+    """The servers that carry the name of the URL a container gets, on its port. A URL no server carries is
+    XREF-SERVER-NAMES' finding: it is not judged again here through whatever server answers by default."""
+    nginx = nginx_of(d)
     origin = d.origin_of(service, key)
-    return d.nginx.servers_for(origin.host, origin.port) if origin else []
+    return nginx.named_servers_for(origin.host, origin.port) if origin else []
+
+
+def _no_vhost(keys: str) -> Exception:
+    return cannot_judge(f"the vhost of {keys}", "no server carries its name (XREF-SERVER-NAMES says which)")
 
 
 def _label(block: Block) -> str:
@@ -103,12 +115,12 @@ def tls_protocols(d: Deployment) -> Iterator[Finding]:
     judged: set[int] = set()
     ports = sorted({lst.port for s in _ssl_servers(d) for lst in s.listens if lst.ssl})
     for port in ports:
-        for address, _ in d.nginx.listening(port):
-            default = d.nginx.default_server(address, port)
+        for address, _ in nginx_of(d).listening(port):
+            default = nginx_of(d).default_server(address, port)
             if default is None or id(default) in judged:
                 continue
             judged.add(id(default))
-            names = sorted({n for s in d.nginx.servers_on(address, port) for n in s.names if n != "_"})
+            names = sorted({n for s in nginx_of(d).servers_on(address, port) for n in s.names if n != "_"})
             directive = default.effective("ssl_protocols")
             if not directive:
                 yield Finding(
@@ -127,7 +139,8 @@ def tls_protocols(d: Deployment) -> Iterator[Finding]:
 
 @GROUP.check(
     "NGINX-TLS-CIPHERS",
-    title="TLS 1.2 ciphers are ECDHE with AES-GCM or ChaCha20 (Mozilla intermediate), client order preferred",
+    title="TLS 1.2 ciphers are Mozilla intermediate's (ECDHE or DHE-RSA with AES-GCM or ChaCha20), client order "
+    "preferred",
     fix="use the Mozilla intermediate ssl_ciphers list and ssl_prefer_server_ciphers off",
     faults=[
         fault(
@@ -152,7 +165,16 @@ def tls_protocols(d: Deployment) -> Iterator[Finding]:
                 "ssl_ciphers ECDHE-RSA-AES128-GCM-SHA256:",
             ),
             why="a shorter list of good ciphers",
-        )
+        ),
+        passes(
+            Edit(
+                S3,
+                "ssl_ciphers ECDHE-ECDSA-AES128-GCM-SHA256:",
+                'ssl_ciphers "DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-AES128-GCM-SHA256:',
+            ),
+            Edit(S3, "ECDHE-RSA-CHACHA20-POLY1305;", 'ECDHE-RSA-CHACHA20-POLY1305";'),
+            why="certbot's options-ssl-nginx.conf list: Mozilla intermediate with DHE-RSA, quoted",
+        ),
     ],
     impact="exposure",
 )
@@ -297,9 +319,9 @@ def http_redirect(d: Deployment) -> Iterator[Finding]:
         n for s in _ssl_servers(d) for n in s.names if n not in ("_", "") and not n.startswith("~") and "*" not in n
     }
     for name in sorted(names):
-        plain = [s for s in d.nginx.servers_for(name, 80) if not s.ssl]
+        plain = [s for s in nginx_of(d).servers_for(name, 80) if not s.ssl]
         if not plain:
-            yield Finding(f"{name}: nothing answers plain http on port 80", d.nginx.servers_for(name)[0].where)
+            yield Finding(f"{name}: nothing answers plain http on port 80", nginx_of(d).servers_for(name)[0].where)
             continue
         for s in plain:
             ret = s.first("return")
@@ -369,7 +391,7 @@ def http_redirect(d: Deployment) -> Iterator[Finding]:
     impact="breaks",
 )
 def forwarded(d: Deployment) -> Iterator[Finding]:
-    for s in d.nginx.servers:
+    for s in nginx_of(d).servers:
         for loc in s.proxy_locations():
             for header, allowed in (
                 ("Host", ("$host", "$http_host")),
@@ -470,7 +492,10 @@ def host_port(d: Deployment) -> Iterator[Finding]:
     impact="breaks",
 )
 def app_streaming(d: Deployment) -> Iterator[Finding]:
-    for s in _vhost(d, d.lobe, "APP_URL"):
+    servers = _vhost(d, d.lobe, "APP_URL")
+    if not servers:
+        raise _no_vhost("APP_URL")
+    for s in servers:
         for loc in s.proxy_locations():
             buffering = loc.effective("proxy_buffering")
             ignore = [i for i in loc.effective("proxy_ignore_headers") if "X-Accel-Buffering" in i.args]
@@ -516,12 +541,21 @@ def app_streaming(d: Deployment) -> Iterator[Finding]:
             AddFile("nginx/00-body.conf", "client_max_body_size 200m;\n"),
             why="set at http level",
         ),
+        passes(
+            Edit("nginx/s3.conf", "server_name s3.example.com;", "server_name files.example.com;", count=2),
+            why="S3's name on no server: XREF-SERVER-NAMES' finding, not re-reported through the default server",
+        ),
     ],
     impact="breaks",
 )
 def body_size(d: Deployment) -> Iterator[Finding]:
-    for key, minimum in (("APP_URL", 50 * 1024**2), ("S3_ENDPOINT", 0)):
-        for s in _vhost(d, d.lobe, key):
+    nginx_of(d)
+    keys = [("APP_URL", 50 * 1024**2)] + ([("S3_ENDPOINT", 0)] if d.minio is not None else [])
+    judged = {key: _vhost(d, d.lobe, key) for key, _ in keys}
+    if not any(judged.values()):
+        raise _no_vhost(" and ".join(judged))
+    for key, minimum in keys:
+        for s in judged[key]:
             for loc in s.proxy_locations():
                 size = loc.effective("client_max_body_size")
                 value = _size_bytes(size[0].args[0]) if size else 1024**2
@@ -557,12 +591,20 @@ def body_size(d: Deployment) -> Iterator[Finding]:
                 "        proxy_request_buffering off;\n",
             ),
             why="buffering switched off in the location",
-        )
+        ),
+        passes(
+            Edit("nginx/s3.conf", "server_name s3.example.com;", "server_name files.example.com;", count=2),
+            why="S3's name on no server: XREF-SERVER-NAMES' finding, not re-reported through the default server",
+        ),
     ],
     impact="breaks",
 )
 def s3_proxy(d: Deployment) -> Iterator[Finding]:
-    for s in _vhost(d, d.lobe, "S3_ENDPOINT"):
+    minio_of(d)
+    servers = _vhost(d, d.lobe, "S3_ENDPOINT")
+    if not servers:
+        raise _no_vhost("S3_ENDPOINT")
+    for s in servers:
         invalid = s.effective("ignore_invalid_headers")
         if not invalid or invalid[0].args[:1] != ("off",):
             yield Finding("ignore_invalid_headers is not off", s.where)
@@ -608,7 +650,10 @@ def s3_proxy(d: Deployment) -> Iterator[Finding]:
     impact="breaks",
 )
 def authorization(d: Deployment) -> Iterator[Finding]:
-    for s in _vhost(d, d.lobe, "APP_URL"):
+    servers = _vhost(d, d.lobe, "APP_URL")
+    if not servers:
+        raise _no_vhost("APP_URL")
+    for s in servers:
         for loc in s.proxy_locations():
             value = loc.header("Authorization")
             if value is not None and value != "$http_authorization":
@@ -617,7 +662,7 @@ def authorization(d: Deployment) -> Iterator[Finding]:
 
 @GROUP.check(
     "NGINX-ADMIN-ROUTE",
-    title="/admin on the auth name leads to the Logto console at ADMIN_ENDPOINT",
+    title="where the console shares the auth name, /admin on it leads to the Logto console at ADMIN_ENDPOINT",
     fix="location = /admin { return 301 <LOGTO_ADMIN_ENDPOINT>/console; } on the auth vhost",
     faults=[
         fault(
@@ -630,29 +675,52 @@ def authorization(d: Deployment) -> Iterator[Finding]:
                 "return 301 https://auth.example.com:8443/console;",
                 "return 301 https://auth.example.com/console;",
             ),
-            expect="/admin leads to https://auth.example.com/console",
+            expect="/admin leads to https://auth.example.com/console, not https://auth.example.com:8443/console",
+        ),
+        # relative: the browser stays on the core origin
+        fault(
+            Edit(AUTH, "return 301 https://auth.example.com:8443/console;", "return 301 /console;"),
+            expect="/admin leads to https://auth.example.com/console, not",
         ),
     ],
     passes=[
         passes(
             Edit(AUTH, "    location = /admin {\n", "    location ^~ /admin {\n"),
             why="a prefix location instead of an exact one",
-        )
+        ),
+        passes(
+            Edit(AUTH, "return 301 https://auth.example.com:8443/console;", "return 301 $scheme://$host:8443/console;"),
+            why="the target written with Nginx's variables",
+        ),
+        passes(
+            Edit(AUTH, "    location = /admin {\n        return 301", "    location = /nothing {\n        return 301"),
+            SetEnv({"LOGTO_ADMIN_ENDPOINT": "https://admin.example.com"}),
+            why="the console on a name of its own: no /admin redirect applies (skipped, saying so)",
+        ),
     ],
     impact="advice",
 )
 def admin_route(d: Deployment) -> Iterator[Finding]:
-    admin = d.auth_env("ADMIN_ENDPOINT")
+    nginx_of(d)
+    core, admin = d.origin_of(d.logto, "ENDPOINT"), d.origin_of(d.logto, "ADMIN_ENDPOINT")
+    if core is None or admin is None:
+        raise CheckSkipped("Logto gets no ENDPOINT and ADMIN_ENDPOINT (ENV-REQUIRED says so)")
+    if admin.host != core.host:
+        raise CheckSkipped(f"the console has a name of its own ({admin.host}): /admin on {core.host} leads nowhere")
     servers = _vhost(d, d.logto, "ENDPOINT")
-    if not servers or not admin:
-        return
+    if not servers:
+        raise _no_vhost("ENDPOINT")
+    want = f"{admin}/console"
     for s in servers:
         block = s.location_for("/admin")
         ret = block.first("return") if block is not s else None
         if ret is None or len(ret.args) < 2:
             yield Finding("/admin is not redirected on the auth vhost", s.where)
-        elif not ret.args[-1].startswith(admin.rstrip("/") + "/console"):
-            yield Finding(f"/admin leads to {ret.args[-1]}, not {admin}/console", ret.where)
+            continue
+        # the target as the browser follows it: Nginx's variables filled in, a relative one on the auth origin
+        target = urljoin(f"{core}/", ret.args[-1].replace("$scheme", core.scheme).replace("$host", core.host))
+        if not (target == want or target.startswith(want + "/")):
+            yield Finding(f"/admin leads to {target}, not {want}", ret.where)
 
 
 @GROUP.check(

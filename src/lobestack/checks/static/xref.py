@@ -4,11 +4,17 @@ are supposed to feed it, and the server Nginx really picks for each public name 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+from pathlib import Path
 
 from lobestack.checks.faults import AddFile, Edit, SetEnv, fault, passes
-from lobestack.checks.registry import Finding, Group
+from lobestack.checks.registry import CheckSkipped, Finding, Group
+from lobestack.checks.static.applies import cannot_judge, minio_of, nginx_of
 from lobestack.deployment import Deployment
+from lobestack.deployment.compose import Service
+from lobestack.deployment.limits import read_text
+from lobestack.deployment.model import join_url
 
 GROUP = Group("XREF", layer="static", title="Cross-file consistency")
 
@@ -47,16 +53,21 @@ _OLD_APP_SERVER = (
         passes(
             Edit(COMPOSE, _ISSUER_LINE, "AUTH_LOGTO_ISSUER: ${LOGTO_ENDPOINT}/oidc"),
             why="the issuer built from LOGTO_ENDPOINT in the compose file",
-        )
+        ),
+        passes(
+            SetEnv({"LOGTO_ENDPOINT": "https://auth.example.com/"}),
+            why="Logto's ENDPOINT with a trailing slash: its issuer is still https://auth.example.com/oidc",
+        ),
     ],
     impact="breaks",
 )
 def issuer(d: Deployment) -> Iterator[Finding]:
     endpoint, issuer_url = d.auth_env("ENDPOINT"), d.app_env("AUTH_LOGTO_ISSUER")
-    if endpoint and issuer_url and issuer_url != endpoint + "/oidc":
+    want = join_url(endpoint, "oidc")  # what Logto publishes as its issuer, whatever ENDPOINT's trailing slash
+    if endpoint and issuer_url and issuer_url != want:
         yield Finding(
             f"AUTH_LOGTO_ISSUER {issuer_url!r}{d.source_of(d.lobe, 'AUTH_LOGTO_ISSUER')} != Logto's ENDPOINT + "
-            f"'/oidc' {endpoint + '/oidc'!r}",
+            f"'/oidc' {want!r}",
             d.where_var(d.lobe, "AUTH_LOGTO_ISSUER"),
         )
 
@@ -143,12 +154,13 @@ def admin_origin(d: Deployment) -> Iterator[Finding]:
     impact="breaks",
 )
 def server_names(d: Deployment) -> Iterator[Finding]:
-    for role, key in ROUTES:
+    nginx = nginx_of(d)
+    for (role, key), (target, _) in ROUTES.items():
         service = getattr(d, role)
         origin = d.origin_of(service, key)
-        if origin is None:
+        if origin is None or getattr(d, target) is None:  # no MinIO: S3 is external, not behind this proxy
             continue
-        servers = [s for s in d.nginx.named_servers_for(origin.host, origin.port) if s.ssl]
+        servers = [s for s in nginx.named_servers_for(origin.host, origin.port) if s.ssl]
         if not servers:
             yield Finding(
                 f"{key} {origin} is served by no TLS server_name {origin.host} listening on {origin.port}",
@@ -180,18 +192,31 @@ def server_names(d: Deployment) -> Iterator[Finding]:
         passes(
             AddFile("nginx/zz-old.conf", _OLD_APP_SERVER),
             why="a later file repeating the app's name (Nginx keeps the first server for a name)",
-        )
+        ),
+        passes(
+            Edit("nginx/s3.conf", "server_name s3.example.com;", "server_name files.example.com;", count=2),
+            why="S3's name on no server: XREF-SERVER-NAMES' finding, not re-reported through the default server",
+        ),
     ],
     impact="breaks",
 )
 def upstreams(d: Deployment) -> Iterator[Finding]:
+    nginx = nginx_of(d)
+    shared = d.origin_of(d.logto, "ENDPOINT") == d.origin_of(d.logto, "ADMIN_ENDPOINT")
+    judged: list[str] = []
     for (role, key), (target_role, container_port) in ROUTES.items():
         origin = d.origin_of(getattr(d, role), key)
         service = getattr(d, target_role)
         if origin is None or service is None:
             continue
+        if shared and key in ("ENDPOINT", "ADMIN_ENDPOINT"):  # one origin for two ports: XREF-ADMIN-ORIGIN's finding
+            continue
+        # only servers that carry the name: a missing one is XREF-SERVER-NAMES' finding, not the default server's
+        servers = [s for s in nginx.named_servers_for(origin.host, origin.port) if s.ssl]
+        if servers:
+            judged.append(key)
         published = {p.host_port for p in service.ports if p.container_port == container_port}
-        for s in (s for s in d.nginx.servers_for(origin.host, origin.port) if s.ssl):
+        for s in servers:
             for loc in s.proxy_locations():
                 target = loc.upstream()
                 if target is None:
@@ -208,6 +233,11 @@ def upstreams(d: Deployment) -> Iterator[Finding]:
                         f"{service.name}:{container_port} is published at {want}",
                         f"{loc.file}:{loc.line}",
                     )
+    if not judged:
+        raise cannot_judge(
+            "any public URL's upstream",
+            "no server carries their names (XREF-SERVER-NAMES) or Logto's two share one origin (XREF-ADMIN-ORIGIN)",
+        )
 
 
 @GROUP.check(
@@ -271,7 +301,10 @@ def cors_origin(d: Deployment) -> Iterator[Finding]:
     fix="point S3_ENDPOINT and S3_PUBLIC_DOMAIN at https://<S3 name> (the browser uploads and reads there); an "
     "internal URL like http://minio:9000 is unreachable from the browser",
     faults=[
-        fault(SetEnv({"S3_ENDPOINT": "http://minio:9000"}), expect="S3_ENDPOINT http://minio:9000 has no TLS vhost"),
+        fault(
+            SetEnv({"S3_PUBLIC_DOMAIN": "http://minio:9000"}),
+            expect="S3_PUBLIC_DOMAIN http://minio:9000 has no TLS vhost",
+        ),
         fault(
             SetEnv({"S3_PUBLIC_DOMAIN": "https://files.example.com"}),
             expect="differs from S3_ENDPOINT https://s3.example.com: public reads go to another host",
@@ -289,16 +322,29 @@ def cors_origin(d: Deployment) -> Iterator[Finding]:
 def s3_public(d: Deployment) -> Iterator[Finding]:
     endpoint = d.origin_of(d.lobe, "S3_ENDPOINT")
     app = d.origin_of(d.lobe, "APP_URL")
+    public = d.origin_of(d.lobe, "S3_PUBLIC_DOMAIN")
     for key in ("S3_ENDPOINT", "S3_PUBLIC_DOMAIN"):
         origin = d.origin_of(d.lobe, key)
         if origin is None:
             continue
-        if not [s for s in d.nginx.named_servers_for(origin.host, origin.port) if s.ssl]:
-            yield Finding(f"{key} {origin} has no TLS vhost: browsers cannot reach it", d.where_var(d.lobe, key))
         if origin == app:
             yield Finding(f"{key} is the app origin; S3 needs its own vhost", d.where_var(d.lobe, key))
-    public = d.origin_of(d.lobe, "S3_PUBLIC_DOMAIN")
-    if endpoint and public and public != endpoint and (d.app_env("S3_SET_ACL") or "1") == "1":
+    # S3_ENDPOINT's vhost is XREF-SERVER-NAMES' to report; S3_PUBLIC_DOMAIN's here, when it is another origin. With
+    # no MinIO, S3 is external and its names are not this proxy's.
+    unserved = (
+        public is not None
+        and public not in (endpoint, app)
+        and d.minio is not None
+        and d.nginx.read
+        and not [s for s in d.nginx.named_servers_for(public.host, public.port) if s.ssl]
+    )
+    if unserved:
+        yield Finding(
+            f"S3_PUBLIC_DOMAIN {public} has no TLS vhost: browsers cannot reach it",
+            d.where_var(d.lobe, "S3_PUBLIC_DOMAIN"),
+        )
+    # An external S3 serves public reads from its own host (a bucket's virtual host): only MinIO's must agree.
+    if endpoint and public and public != endpoint and d.minio is not None and (d.app_env("S3_SET_ACL") or "1") == "1":
         yield Finding(
             f"S3_PUBLIC_DOMAIN {public} differs from S3_ENDPOINT {endpoint}: public reads go to another host",
             d.where_var(d.lobe, "S3_PUBLIC_DOMAIN"),
@@ -307,7 +353,8 @@ def s3_public(d: Deployment) -> Iterator[Finding]:
 
 @GROUP.check(
     "XREF-S3-ACL",
-    title="with S3_SET_ACL=1 the bucket gets an anonymous-read policy (minio-init)",
+    title="with MinIO and S3_SET_ACL=1, the job that sets the bucket up gives it an anonymous-read policy, and "
+    "LobeChat waits for it (where no job does it, the live S3-PUBLIC-READ judges)",
     fix="keep the minio-init service and its `mc anonymous set-json` step, anonymous s3:GetObject on the objects "
     "(or set S3_SET_ACL=0 for presigned reads)",
     faults=[
@@ -317,7 +364,7 @@ def s3_public(d: Deployment) -> Iterator[Finding]:
         ),
         fault(
             Edit(COMPOSE, "      minio-init:\n        condition: service_completed_successfully\n", ""),
-            expect="no one-shot minio-init service",
+            expect="service minio-init sets the bucket up, but LobeChat does not wait for it",
         ),
     ],
     passes=[
@@ -330,14 +377,47 @@ def s3_public(d: Deployment) -> Iterator[Finding]:
     impact="breaks",
 )
 def s3_acl(d: Deployment) -> Iterator[Finding]:
+    minio = minio_of(d)
     if (d.app_env("S3_SET_ACL") or "1") != "1":
         return
-    # the script's commands, not its comments
-    text = "\n".join(line for line in (d.init_script or "").splitlines() if not line.lstrip().startswith("#"))
-    init_jobs = [s for s in d.compose.services.values() if s.one_shot and "minio-init" in s.start_command]
-    if not init_jobs:
-        yield Finding("no one-shot minio-init service that runs minio-init.sh", COMPOSE)
-    elif "mc anonymous set-json" not in text and "mc anonymous set download" not in text:
-        yield Finding(
-            "minio/init.sh sets no anonymous-read policy; files at S3_PUBLIC_DOMAIN answer 403", "minio/init.sh"
+    # Whatever sets the bucket up: a job of MinIO's images (server or mc) that runs a script or mc, beside the server.
+    jobs = [
+        s
+        for s in d.compose.services.values()
+        if s is not minio
+        and (s.image_repo.rsplit("/", 1)[-1] in ("minio", "mc") or re.search(r"\bmc\s", s.start_command))
+    ]
+    if not jobs:
+        raise CheckSkipped(
+            f"no job beside {minio.name} sets the bucket up (it is done by hand, in MinIO's console): S3-PUBLIC-READ "
+            "judges the bucket's policy on the running stack"
         )
+    for job in jobs:
+        if not job.one_shot:
+            yield Finding(
+                f"service {job.name} sets the bucket up, but LobeChat does not wait for it "
+                "(depends_on: condition: service_completed_successfully)",
+                d.compose.where(job),
+            )
+    # what the jobs run: their commands and the scripts mounted into them from the deployment (the bundle's
+    # minio/init.sh among them), not their comments
+    text = "\n".join([j.start_command for j in jobs] + [_mounted_scripts(d, j) for j in jobs])
+    text = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
+    if "mc anonymous set-json" not in text and "mc anonymous set download" not in text:
+        bundled = d.init_script is not None
+        yield Finding(
+            f"{'minio/init.sh' if bundled else f'service {jobs[0].name}'} sets no anonymous-read policy; files at "
+            "S3_PUBLIC_DOMAIN answer 403",
+            "minio/init.sh" if bundled else d.compose.where(jobs[0]),
+        )
+
+
+def _mounted_scripts(d: Deployment, service: Service) -> str:
+    """The text of the files of the deployment directory bind-mounted into a service (its set-up scripts)."""
+    texts = []
+    root = d.root.resolve()
+    for mount in service.mounts:
+        path = Path(mount.source)
+        if mount.type == "bind" and path.is_file() and path.resolve().is_relative_to(root):
+            texts.append(read_text(path, utf8=False))
+    return "\n".join(texts)
