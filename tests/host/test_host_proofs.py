@@ -20,7 +20,7 @@ import pytest
 import testinfra
 
 from lobestack.checks import Check, all_checks
-from lobestack.checks.context import CheckContext
+from lobestack.context import CheckContext
 from lobestack.deployment import load_deployment
 from lobestack.probes.host import HostFacts, is_loopback
 from tests.conftest import REPO

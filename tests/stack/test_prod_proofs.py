@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from lobestack.checks import Check, all_checks
-from lobestack.checks.context import CheckContext
 from lobestack.checks.faults import Certificate, Fault, Unresolvable
 from lobestack.checks.runner import evaluate
+from lobestack.context import CheckContext
 from lobestack.probes.dns import Resolver
 from lobestack.render.ephemeral import APP_DOMAIN, AUTH_DOMAIN, S3_DOMAIN
 from lobestack.targets.compose import host_gateway_ip

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from lobestack.checks.context import CheckContext
+from lobestack.context import CheckContext
 from lobestack.deployment import Deployment
 
 T = TypeVar("T")

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import yaml
 
+from lobestack import pki
 from lobestack.deployment import Deployment, load_deployment
 from lobestack.errors import BadInput
 from lobestack.probes.http import HttpProbe
@@ -33,7 +34,6 @@ from lobestack.render.ephemeral import APP_DOMAIN, AUTH_DOMAIN, S3_DOMAIN, rende
 from lobestack.render.secrets import token as fresh_secret
 from lobestack.report.redaction import Redactor
 from lobestack.settings import lock_timeout_s
-from lobestack.targets import pki
 from lobestack.targets.images import BUILT_SETS, IMAGE_SETS, SET_DESCRIPTIONS, specs_for, standins_dir
 from lobestack.targets.runs import (
     KEEP_LABEL,
