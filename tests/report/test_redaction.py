@@ -5,7 +5,7 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lobestack.report.redaction import MASK, Redactor
+from lobestack.redaction import MASK, Redactor
 
 
 def test_masks_every_secret_longest_first() -> None:

@@ -14,10 +14,10 @@ import pytest
 
 from lobestack.errors import BadInput
 from lobestack.probes.budget import REQUESTS
+from lobestack.redaction import Redactor
 from lobestack.report import markdown
 from lobestack.report.baseline import Baseline, load_baseline, today
 from lobestack.report.diff import compare, load_previous, streaks
-from lobestack.report.redaction import Redactor
 from lobestack.report.summary import CheckResult, Summary
 from lobestack.targets.images import SET_DESCRIPTIONS
 

@@ -29,10 +29,10 @@ from lobestack.deployment import Deployment, load_deployment
 from lobestack.errors import BadInput
 from lobestack.probes.http import HttpProbe
 from lobestack.provision.steps import ADMIN_PASSWORD_ENV, ADMIN_USERNAME_ENV, TEST_PASSWORD_ENV, TEST_USER_ENV
+from lobestack.redaction import Redactor
 from lobestack.render.bundle import bundle_dir
 from lobestack.render.ephemeral import APP_DOMAIN, AUTH_DOMAIN, S3_DOMAIN, render_ephemeral
 from lobestack.render.secrets import token as fresh_secret
-from lobestack.report.redaction import Redactor
 from lobestack.settings import lock_timeout_s
 from lobestack.targets.images import BUILT_SETS, IMAGE_SETS, SET_DESCRIPTIONS, specs_for, standins_dir
 from lobestack.targets.runs import (
