@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 from lobestack.checks.faults import Recreate, Stop, fault
 from lobestack.checks.registry import Finding, Group
-from lobestack.probes.host import DOCKER_SOCKETS, HostFacts, HostProbeError
+from lobestack.probes.host import DOCKER_SOCKETS, HostFacts
 
 GROUP = Group("HOST-CONTAINERS", layer="host", title="The deployment's containers")
 
@@ -42,11 +42,7 @@ def _lobe(extra: str) -> Recreate:
     faults=[fault(Stop("lobe"), expect="lobe has no running container")],
 )
 def running(facts: HostFacts) -> Iterator[Finding]:
-    try:
-        containers = facts.containers()
-    except HostProbeError as exc:
-        yield Finding(str(exc))
-        return
+    containers = facts.containers()
     by_service: dict[str, list] = {}
     for container in containers:
         by_service.setdefault(container.service, []).append(container)
@@ -72,11 +68,7 @@ def running(facts: HostFacts) -> Iterator[Finding]:
     ],
 )
 def healthy(facts: HostFacts) -> Iterator[Finding]:
-    try:
-        containers = facts.containers()
-    except HostProbeError as exc:
-        yield Finding(str(exc))
-        return
+    containers = facts.containers()
     for c in containers:
         if c.health and c.health != "healthy":
             output = f"; last health output: {c.health_output[-300:]!r}" if c.health_output else ""
@@ -101,12 +93,8 @@ def healthy(facts: HostFacts) -> Iterator[Finding]:
     ],
 )
 def restarts(facts: HostFacts) -> Iterator[Finding]:
-    try:
-        first = {c.id: c for c in facts.containers()}
-        later = facts.restart_counts_later()
-    except HostProbeError as exc:
-        yield Finding(str(exc))
-        return
+    first = {c.id: c for c in facts.containers()}
+    later = facts.restart_counts_later()
     for cid, container in first.items():
         after = later.get(cid)
         if after is not None and after > container.restart_count:
@@ -131,11 +119,7 @@ def restarts(facts: HostFacts) -> Iterator[Finding]:
     ],
 )
 def privilege(facts: HostFacts) -> Iterator[Finding]:
-    try:
-        containers = facts.containers()
-    except HostProbeError as exc:
-        yield Finding(str(exc))
-        return
+    containers = facts.containers()
     for c in containers:
         if c.privileged:
             yield Finding(f"{c.short} runs privileged")

@@ -10,7 +10,7 @@ from botocore.config import Config
 
 from lobestack.checks.faults import EnvSet, fault
 from lobestack.checks.registry import Finding, Group
-from lobestack.probes.http import ProbeError
+from lobestack.probes import ProbeError
 from lobestack.probes.s3 import s3_error
 
 GROUP = Group("CREDS", layer="prod", title="Default and leaked credentials")

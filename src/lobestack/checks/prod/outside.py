@@ -9,7 +9,7 @@ from typing import Any
 from lobestack.checks.faults import Recreate, SiteEdit, fault
 from lobestack.checks.registry import CheckSkipped, Finding, Group
 from lobestack.checks.stack.expose import INTERNAL_PORTS
-from lobestack.probes.http import ProbeError
+from lobestack.probes import ProbeError
 from lobestack.probes.ports import open_ports
 
 GROUP = Group("OUTSIDE", layer="prod", title="Seen from outside")

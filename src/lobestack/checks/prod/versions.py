@@ -17,7 +17,7 @@ from typing import Any
 
 from lobestack.checks.faults import SiteEdit, fault
 from lobestack.checks.registry import CheckSkipped, Finding, Group
-from lobestack.probes.http import ProbeError
+from lobestack.probes import ProbeError
 
 GROUP = Group("VERSION", layer="prod", title="Running versions")
 _RELEASE = re.compile(r"^v?(\d+\.\d+\.\d+)$")

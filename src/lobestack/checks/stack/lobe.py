@@ -9,7 +9,7 @@ from typing import Any
 from lobestack.checks.faults import EnvSet, fault
 from lobestack.checks.registry import Finding, Group
 from lobestack.deployment.model import Origin
-from lobestack.probes.http import ProbeError
+from lobestack.probes import ProbeError
 
 GROUP = Group("LOBE", layer="stack", title="LobeChat")
 

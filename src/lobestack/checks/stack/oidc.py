@@ -13,9 +13,9 @@ from urllib.parse import quote, urlencode, urlsplit
 from lobestack.checks.faults import EnvSet, LogtoRedirectUris, Recreate, SiteEdit, fault
 from lobestack.checks.registry import Finding, Group
 from lobestack.deployment.model import Origin
+from lobestack.probes import ProbeError
 from lobestack.probes.container_fetch import fetch_from
-from lobestack.probes.http import ProbeError
-from lobestack.probes.oidc import ENDPOINT_KEYS, OidcProbeError, discover, discovery_url, error_code, jwks
+from lobestack.probes.oidc import ENDPOINT_KEYS, discover, discovery_url, error_code, jwks
 from lobestack.targets.target import CONTAINERS
 
 GROUP = Group("OIDC", layer="stack", title="OIDC between LobeChat and Logto")
@@ -71,11 +71,7 @@ def callback_of(target: Any) -> str:
 )
 def discovery(target: Any) -> Iterator[Finding]:
     issuer = issuer_of(target)
-    try:
-        document = discover(target.http, issuer)
-    except OidcProbeError as exc:
-        yield Finding(str(exc))
-        return
+    document = discover(target.http, issuer)
     if document.get("issuer") != issuer:
         yield Finding(
             f"{discovery_url(issuer)}: discovery says issuer {document.get('issuer')!r}, not AUTH_LOGTO_ISSUER "
@@ -93,11 +89,7 @@ def discovery(target: Any) -> Iterator[Finding]:
 )
 def endpoints(target: Any) -> Iterator[Finding]:
     issuer = issuer_of(target)
-    try:
-        document = discover(target.http, issuer)
-    except OidcProbeError as exc:
-        yield Finding(str(exc))
-        return
+    document = discover(target.http, issuer)
     expected = Origin.of(issuer)
     for key in ENDPOINT_KEYS:
         url = document.get(key)
@@ -135,12 +127,8 @@ def endpoints(target: Any) -> Iterator[Finding]:
     ],
 )
 def keys(target: Any) -> Iterator[Finding]:
-    try:
-        document = discover(target.http, issuer_of(target))
-        found = jwks(target.http, str(document.get("jwks_uri")))
-    except OidcProbeError as exc:
-        yield Finding(str(exc))
-        return
+    document = discover(target.http, issuer_of(target))
+    found = jwks(target.http, str(document.get("jwks_uri")))
     algs = document.get("id_token_signing_alg_values_supported") or []
     if not algs:
         yield Finding("discovery advertises no id_token_signing_alg_values_supported")
@@ -163,12 +151,8 @@ def keys(target: Any) -> Iterator[Finding]:
 def tenant(target: Any) -> Iterator[Finding]:
     endpoint = target.deployment.auth_env("ENDPOINT") or target.deployment.env.get("LOGTO_ENDPOINT")
     admin = target.deployment.auth_env("ADMIN_ENDPOINT") or target.deployment.env.get("LOGTO_ADMIN_ENDPOINT")
-    try:
-        core = jwks(target.http, f"{endpoint}/oidc/jwks")
-        console = jwks(target.http, f"{admin}/oidc/jwks")
-    except OidcProbeError as exc:
-        yield Finding(str(exc))
-        return
+    core = jwks(target.http, f"{endpoint}/oidc/jwks")
+    console = jwks(target.http, f"{admin}/oidc/jwks")
     if core.fingerprints & console.fingerprints:
         yield Finding(
             f"{core.url} and {console.url} serve the same keys: one tenant answers both origins (ENDPOINT "
@@ -195,11 +179,7 @@ def _pkce() -> tuple[str, str]:
 )
 def client(target: Any) -> Iterator[Finding]:
     issuer = issuer_of(target)
-    try:
-        document = discover(target.http, issuer)
-    except OidcProbeError as exc:
-        yield Finding(str(exc))
-        return
+    document = discover(target.http, issuer)
     _, challenge = _pkce()
     query = urlencode(
         {
@@ -240,11 +220,7 @@ def client(target: Any) -> Iterator[Finding]:
 )
 def client_secret(target: Any) -> Iterator[Finding]:
     issuer = issuer_of(target)
-    try:
-        document = discover(target.http, issuer)
-    except OidcProbeError as exc:
-        yield Finding(str(exc))
-        return
+    document = discover(target.http, issuer)
     token_url = str(document.get("token_endpoint") or issuer + "/token")
     client_id = target.deployment.app_env("AUTH_LOGTO_ID")
     secret = target.deployment.app_env("AUTH_LOGTO_SECRET")
@@ -272,11 +248,7 @@ def client_secret(target: Any) -> Iterator[Finding]:
 
 def _reach(target: Any, service: str, urls: dict[str, str]) -> Iterator[Finding]:
     """From inside `service`, fetch each URL with the container's node; `urls` maps URL to what it must answer."""
-    try:
-        results = fetch_from(target, service, list(urls))
-    except RuntimeError as exc:
-        yield Finding(str(exc))
-        return
+    results = fetch_from(target, service, list(urls))
     for fetched in results:
         if fetched.error:
             yield Finding(f"from inside {service}, GET {fetched.url} failed: {fetched.error}")

@@ -9,7 +9,7 @@ from typing import Any
 
 from lobestack.checks.faults import SiteEdit, fault
 from lobestack.checks.registry import Finding, Group
-from lobestack.probes.http import ProbeError
+from lobestack.probes import ProbeError
 
 GROUP = Group("ROUTE", layer="stack", title="Routing")
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from lobestack.checks.faults import Command, Recreate, SiteEdit, fault
 from lobestack.checks.registry import Finding, Group
-from lobestack.probes.http import ProbeError
+from lobestack.probes import ProbeError
 from lobestack.probes.s3 import S3Endpoint, s3_error
 from lobestack.targets.target import WRITES
 

@@ -11,8 +11,7 @@ from typing import Any
 from lobestack.checks.faults import Certificate, SiteEdit, fault
 from lobestack.checks.registry import Finding, Group
 from lobestack.deployment.model import Origin
-from lobestack.probes import tls
-from lobestack.probes.http import ProbeError
+from lobestack.probes import ProbeError, tls
 
 GROUP = Group("TLS", layer="stack", title="TLS of every public origin")
 ORIGIN_KEYS = ("APP_URL", "LOGTO_ENDPOINT", "LOGTO_ADMIN_ENDPOINT", "S3_ENDPOINT")
