@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from lobestack.targets import NAMES
+
 pytest_plugins = [
     "lobestack.report.plugin",
     "fixtures.target",
@@ -25,7 +27,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption(
         "--target",
-        choices=("files", "compose", "live"),
+        choices=NAMES,
         default=None,
         help="where the stack under test comes from (static checks need files only)",
     )

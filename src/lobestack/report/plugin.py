@@ -19,6 +19,7 @@ from lobestack.report import markdown
 from lobestack.report.baseline import Baseline, load_baseline, today
 from lobestack.report.diff import compare, load_previous, streaks
 from lobestack.report.summary import CheckResult, Summary
+from lobestack.targets import FILES, TARGETS, target_class
 from lobestack.targets.images import SET_DESCRIPTIONS
 
 REDACTOR = pytest.StashKey[Redactor]()
@@ -67,7 +68,7 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(str(exc)) from None
     config.stash[SUMMARY] = Summary(
         env=env,
-        target=config.getoption("target", None) or "files",
+        target=config.getoption("target", None) or FILES,
         deployment="",
         started=datetime.now(UTC).isoformat(timespec="seconds"),
     )
@@ -107,7 +108,7 @@ def first_line(config: pytest.Config) -> str:
     line = f"lobestack {summary.env}: target={summary.target}"
     if summary.host:
         return f"{line} host={summary.host} deployment={summary.deployment or '(none)'}"
-    if summary.target == "compose" and images:
+    if images and summary.target in TARGETS and target_class(summary.target).ephemeral:
         line += f" images={images} ({SET_DESCRIPTIONS.get(images, '?')})"
     if summary.addresses:
         line += " names: " + " ".join(summary.addresses)

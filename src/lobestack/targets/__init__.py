@@ -3,7 +3,11 @@ interface (targets/target.py: how to reach a name, what the target can do), as t
 a new target (ssh, …) is one module and one line here, not another branch in the fixtures.
 
 - `compose`: an ephemeral stack in testcontainers, rendered now (targets/compose.py);
-- `live`: an existing deployment at its public URLs (targets/live.py)."""
+- `live`: an existing deployment at its public URLs (targets/live.py);
+- `files` (FILES): no running stack, the deployment's files only (the static gate).
+
+The registry owns these names: `--target` offers NAMES, and the rest of lobestack asks a target class what it can
+do (Target.ephemeral, Target.resolves_names), never which name it has."""
 
 from __future__ import annotations
 
@@ -13,6 +17,11 @@ TARGETS = {
     "compose": "lobestack.targets.compose:EphemeralStack",
     "live": "lobestack.targets.live:LiveTarget",
 }
+
+
+FILES = "files"
+DEFAULT = "compose"  # a run whose checks need a stack, without --target
+NAMES = (FILES, *TARGETS)
 
 
 def target_class(name: str) -> type:

@@ -15,7 +15,6 @@ import json
 import os
 import re
 import secrets
-import shlex
 import shutil
 import subprocess
 import time
@@ -101,6 +100,7 @@ class EphemeralStack(Target):
     """One ephemeral stack: its deployment directory, its Compose project, its lifecycle."""
 
     name = "compose"
+    ephemeral = True
     only_pinned_names = True  # the browser reaches the stack and nothing else
 
     def __init__(self, root: Path, images: str, *, progress: Callable[[str], None] = print, keep: bool = False) -> None:
@@ -333,10 +333,6 @@ class EphemeralStack(Target):
     def expected_services(self) -> list[str]:
         names = [n for n, s in self.deployment.compose.services.items() if not s.spec.get("profiles")]
         return [*names, *EPHEMERAL_SERVICES]
-
-    def compose_cli(self) -> str:
-        """The `docker compose -f …` command of this stack, for people to paste."""
-        return shlex.join(self.compose.compose_command_property)
 
     # --- lifecycle ------------------------------------------------------------------------------------------------
     def up(self, timeout_s: float = 240.0, poll_s: float = 0.5, *, provision: bool = True) -> dict[str, float]:

@@ -95,6 +95,11 @@ class Target(ABC):
     """A running deployment the live checks talk to."""
 
     name: ClassVar[str]
+    # The target brings its own stack up (rendered, or copied from --deployment with fresh secrets), from an image
+    # set (--images), and takes it down: the static checks then read the deployment it runs.
+    ephemeral: ClassVar[bool] = False
+    # Its public names are looked up in DNS (or --resolve) once per run; the run's first line says where they point.
+    resolves_names: ClassVar[bool] = False
     deployment: Deployment
     capabilities: frozenset[str] = frozenset()
     run_id: str = "run"
