@@ -48,7 +48,8 @@ def pytest_configure(config: pytest.Config) -> None:
     given = config.getoption("report_dir", None)
     if given is not None and not given.strip():
         raise pytest.UsageError("--report-dir is empty (an unset variable?): name the directory for the reports")
-    report_dir = Path(given or Path(config.rootpath, "reports", env))
+    # by default under where the run was started (pytest's rootdir may be the --deployment directory)
+    report_dir = Path(given or Path(config.invocation_params.dir, "reports", env))
     if report_dir.exists() and not report_dir.is_dir():
         raise pytest.UsageError(f"--report-dir {report_dir}: exists and is not a directory")
     try:

@@ -19,11 +19,22 @@ TARGETS = {
 }
 
 
+# The extra of `pip install lobestack` a target's module needs (lobestack/extras.py).
+EXTRA = {"compose": "stack"}
 FILES = "files"
 DEFAULT = "compose"  # a run whose checks need a stack, without --target
 NAMES = (FILES, *TARGETS)
 
 
+def require_extra(name: str) -> None:
+    """BadInput, in one line naming the extra, when the target's tools are not installed."""
+    from lobestack.extras import require
+
+    if name in EXTRA:
+        require(EXTRA[name])
+
+
 def target_class(name: str) -> type:
+    require_extra(name)
     module, _, attr = TARGETS[name].partition(":")
     return getattr(importlib.import_module(module), attr)

@@ -1,4 +1,4 @@
-"""Every public name resolves. The addresses are the run's first report line (fixtures/target.py resolves them
+"""Every public name resolves. The addresses are the run's first report line (plugin/target.py resolves them
 once, before any check, with the same resolver the checks use)."""
 
 from __future__ import annotations
