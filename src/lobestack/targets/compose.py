@@ -612,7 +612,7 @@ class EphemeralStack(Target):
                 f"stack kept: project {self.project}, deployment {self.root}",
                 f"  reach it:  curl --resolve {app}:443:127.0.0.1 --cacert {self.ca_file} https://{app}/",
                 f"  (also {', '.join(names[1:])}; same --resolve/--cacert)",
-                f"  check it:  pytest suites/stack suites/prod --target live --deployment {self.root} --ca-file "
+                f"  check it:  lobestack check prod --deployment {self.root} --ca-file "
                 f"{self.ca_file} --exposure-address {self._gateway or host_gateway_ip()} "
                 + " ".join(f"--resolve {n}:127.0.0.1" for n in names),
                 f"  remove it: python -m lobestack down {self.project}",
