@@ -4,10 +4,10 @@ once, before any check, with the same resolver the checks use)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 from lobestack.checks.faults import Unresolvable, fault
 from lobestack.checks.registry import Finding, Group
+from lobestack.targets.target import Target
 
 GROUP = Group("DNS", layer="prod", title="Public names in DNS")
 
@@ -20,7 +20,7 @@ GROUP = Group("DNS", layer="prod", title="Public names in DNS")
     "`--resolve NAME:ADDR` pins a name for one run (a staging server, a split-horizon resolver)",
     faults=[fault(Unresolvable("s3.test"), expect="s3.test does not resolve")],
 )
-def public_names(target: Any) -> Iterator[Finding]:
+def public_names(target: Target) -> Iterator[Finding]:
     for name in target.public_names():
         found = target.resolution(name)
         if not found.addresses:

@@ -6,19 +6,19 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
 from lobestack.checks.faults import Certificate, SiteEdit, fault
 from lobestack.checks.registry import Finding, Group
 from lobestack.deployment.model import Origin
 from lobestack.probes import ProbeError, tls
+from lobestack.targets.target import Target
 
 GROUP = Group("TLS", layer="stack", title="TLS of every public origin")
 ORIGIN_KEYS = ("APP_URL", "LOGTO_ENDPOINT", "LOGTO_ADMIN_ENDPOINT", "S3_ENDPOINT")
 HSTS_MIN_S = 31536000
 
 
-def origins(target: Any) -> list[Origin]:
+def origins(target: Target) -> list[Origin]:
     found: list[Origin] = []
     for key in ORIGIN_KEYS:
         origin = target.deployment.origin(key)
@@ -27,14 +27,14 @@ def origins(target: Any) -> list[Origin]:
     return found
 
 
-def _each(target: Any, probe) -> list:
+def _each(target: Target, probe) -> list:
     """Run `probe(origin)` for every https origin at once; each returns a list of findings."""
     chosen = origins(target)
     with ThreadPoolExecutor(max_workers=max(1, len(chosen))) as pool:
         return [f for found in pool.map(probe, chosen) for f in found]
 
 
-def _handshake(target: Any, origin: Origin) -> tls.Handshake:
+def _handshake(target: Target, origin: Origin) -> tls.Handshake:
     return tls.handshake(origin.host, target.address(origin.host), origin.port, target.ca_file, target.timeout_s)
 
 
@@ -45,7 +45,7 @@ def _handshake(target: Any, origin: Origin) -> tls.Handshake:
     "given to the containers (ca/extra-ca.pem)",
     faults=[fault(Certificate("s3.test", "untrusted"), expect="https://s3.test: the chain does not verify")],
 )
-def chain(target: Any) -> Iterator[Finding]:
+def chain(target: Target) -> Iterator[Finding]:
     def probe(origin: Origin) -> list[Finding]:
         try:
             shake = _handshake(target, origin)
@@ -64,7 +64,7 @@ def chain(target: Any) -> Iterator[Finding]:
     fix="issue the certificate for every public name (or use a SAN/wildcard certificate: init --cert-name)",
     faults=[fault(Certificate("auth.test", "wrong-name"), expect="https://auth.test: the certificate covers")],
 )
-def name(target: Any) -> Iterator[Finding]:
+def name(target: Target) -> Iterator[Finding]:
     def probe(origin: Origin) -> list[Finding]:
         try:
             shake = _handshake(target, origin)
@@ -100,7 +100,7 @@ def name(target: Any) -> Iterator[Finding]:
         ),
     ],
 )
-def protocols(target: Any) -> Iterator[Finding]:
+def protocols(target: Target) -> Iterator[Finding]:
     def probe(origin: Origin) -> list[Finding]:
         address = target.address(origin.host)
         found = []
@@ -127,7 +127,7 @@ def protocols(target: Any) -> Iterator[Finding]:
         fault(Certificate("lobe.test", "expired"), expect="https://lobe.test: the certificate expired"),
     ],
 )
-def expiry(target: Any) -> Iterator[Finding]:
+def expiry(target: Target) -> Iterator[Finding]:
     minimum = target.context.min_cert_days
 
     def probe(origin: Origin) -> list[Finding]:
@@ -165,7 +165,7 @@ def expiry(target: Any) -> Iterator[Finding]:
         ),
     ],
 )
-def redirect(target: Any) -> Iterator[Finding]:
+def redirect(target: Target) -> Iterator[Finding]:
     hosts = sorted({o.host for o in origins(target)})
 
     def probe(host: str) -> list[Finding]:
@@ -204,7 +204,7 @@ _MAX_AGE = re.compile(r"max-age\s*=\s*\"?(\d+)", re.IGNORECASE)
         ),
     ],
 )
-def hsts(target: Any) -> Iterator[Finding]:
+def hsts(target: Target) -> Iterator[Finding]:
     def probe(origin: Origin) -> list[Finding]:
         url = f"{origin}/"
         try:
