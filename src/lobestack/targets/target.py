@@ -197,7 +197,7 @@ class Target(ABC):
 
 @dataclass(frozen=True)
 class TargetOptions:
-    """What the command line says about the target (conftest.py's options)."""
+    """What the command line says about the target (the options of lobestack's pytest plugin, plugin/__init__.py)."""
 
     deployment: str | None = None
     images: str = "reference"  # the compose target's image set (images.IMAGE_SETS)
