@@ -19,7 +19,7 @@ import pytest
 
 from lobestack.browser import flows
 from lobestack.checks import Check, all_checks
-from lobestack.checks.e2e.flows import WRONG_PASSWORD
+from lobestack.checks.e2e.e2e import WRONG_PASSWORD
 from lobestack.checks.faults import fault
 from tests.conftest import REPO
 from tests.faults import injected, snapshot
