@@ -12,7 +12,7 @@ stack-up      (--stack) cold start of the ephemeral stack, images cached: render
 stack-down    (--stack) teardown: `down --volumes` of a healthy stack
 live-all      (--stack) every live check against the healthy stack, run concurrently as the suite does
 live-slowest  (--stack) the slowest single live check alone (live-all should stay within 1.5x of it)
-live-dead     (--stack) `pytest suites/stack --target live` against an address that accepts and never answers
+live-dead     (--stack) `lobestack check stack --target live` against an address that accepts and never answers
 smoke-warm    (--stack) `tox -e smoke` end to end with images cached: it starts and removes its own stack
 e2e-signin    (--e2e) the browser sign-in flow (E2E-SIGNIN) on a warm stack, in one launched Chromium, against
               the sum of its page loads (each document's navigation start to load end, from the pages themselves)
@@ -254,7 +254,7 @@ def _bench_dead(runs: int) -> None:
                 sys.executable,
                 "-m",
                 "pytest",
-                "suites/stack",
+                "src/lobestack/suites/stack",
                 "--target",
                 "live",
                 "--deployment",

@@ -82,7 +82,17 @@ def run_gate(
 ) -> GateRun:
     """The static gate as `tox -e static -- --deployment DIR` runs it, measured. Hypothesis's pytest plugin (the
     test extra installs it) is left out: the gate has no use for it, and it costs most of a run's start-up."""
-    args = [sys.executable, "-m", "pytest", "suites/static", "-p", "no:cacheprovider", "-p", "no:hypothesispytest"]
+    args = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "src/lobestack/suites/static",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:hypothesispytest",
+        "--assert=plain",
+    ]
     args.append("-q")
     if deployment is not None:
         args += ["--deployment", str(deployment)]

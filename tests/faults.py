@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from lobestack import pki
 from lobestack.checks.faults import (
     STATIC_STEPS,
     Certificate,
@@ -34,7 +35,6 @@ from lobestack.checks.faults import (
 from lobestack.deployment import load_deployment
 from lobestack.deployment.envfile import format_env_line
 from lobestack.errors import BadInput
-from lobestack.targets import pki
 
 
 def _reload(stack: Any) -> None:

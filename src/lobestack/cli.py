@@ -1,5 +1,5 @@
-"""`python -m lobestack`: render a deployment directory (init), provision a running one (provision), and regenerate
-the check catalogue (catalogue)."""
+"""`lobestack` (or `python -m lobestack`): render a deployment directory (init), provision a running one (provision),
+check a deployment with the shipped suites (check), and regenerate the check catalogue (catalogue)."""
 
 from __future__ import annotations
 
@@ -98,6 +98,13 @@ def _parser() -> argparse.ArgumentParser:
     down = sub.add_parser("down", help="remove an ephemeral stack (kept with --keep-stack, or left behind)")
     down.add_argument("project", help="its Compose project, lobestack-ephemeral-<id> (see `lobestack stacks`)")
 
+    # Parsed by _check, not here: everything after the layer goes to pytest as it is; this entry is for --help.
+    check = sub.add_parser(
+        "check",
+        help="run a layer's shipped suites through pytest: lobestack check [LAYER] --deployment DIR [pytest options…]",
+    )
+    check.add_argument("layer", nargs="?", choices=tuple(LAYER_RUNS), default="static")
+
     catalogue = sub.add_parser("catalogue", help="write docs/checks.md from the check registry")
     catalogue.add_argument("--out", type=Path, default=Path("docs/checks.md"))
     return parser
@@ -138,7 +145,7 @@ def _init(args: argparse.Namespace) -> int:
         f"  - install nginx/*.conf into Nginx; certificates for {settings.app_domain}, {settings.auth_domain}, "
         f"{settings.s3_domain} under {settings.cert_dir}"
     )
-    print(f"  - check it: tox -e static -- --deployment {out}")
+    print(f"  - check it: lobestack check static --deployment {out}")
     return EXIT_OK
 
 
@@ -235,7 +242,7 @@ def _catalogue(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-# The layers of the verification suite that exist; the rest are on the roadmap (docs/architecture in README).
+# The layers of the verification suite that exist; the rest are on the roadmap (README, Roadmap).
 BUILT_LAYERS = {"static", "stack", "e2e", "host", "gpu", "prod"}
 EXIT_LAYER_MISSING = 5  # pytest's "no tests collected": nothing was checked
 
@@ -250,8 +257,76 @@ def _layer(args: argparse.Namespace) -> int:
     return EXIT_LAYER_MISSING
 
 
+# `lobestack check LAYER`: the suites it runs and the options it adds (what lobestack's own tox envs run), and the
+# extras it needs whatever the target.
+LAYER_RUNS: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = {
+    # The gate leaves out plugins it has no use for: they are most of its start-up.
+    "static": (
+        ("lobestack.suites.static",),
+        ("-p", "no:hypothesispytest", "-p", "no:unraisableexception", "-p", "no:playwright"),
+        (),
+    ),
+    "stack": (("lobestack.suites.stack",), ("--target", "compose"), ()),
+    "e2e": (("lobestack.suites.e2e",), ("--target", "compose"), ("browser",)),
+    "prod": (("lobestack.suites.stack", "lobestack.suites.prod"), ("--target", "live", "--request-budget", "150"), ()),
+    "host": (("lobestack.suites.host",), (), ("host",)),
+    "gpu": (("lobestack.suites.gpu",), (), ("host",)),
+}
+
+
+def _given(args: list[str], option: str) -> str | None:
+    """The value of `option` among pytest's arguments (`--option VALUE` or `--option=VALUE`), the last one given."""
+    found = None
+    for i, arg in enumerate(args):
+        if arg == option and i + 1 < len(args):
+            found = args[i + 1]
+        elif arg.startswith(option + "="):
+            found = arg.split("=", 1)[1]
+    return found
+
+
+def _check(argv: list[str]) -> int:
+    """`lobestack check [LAYER] [pytest options…]`: the layer's shipped suites through pytest, with lobestack's
+    reports, exit codes (pytest's: 0 passed, 1 a check failed, 4 bad input) and redaction."""
+    from lobestack.extras import require
+    from lobestack.targets import TARGETS, require_extra
+
+    layer = argv[0] if argv and not argv[0].startswith("-") else "static"
+    rest = argv[1:] if argv and argv[0] == layer else argv
+    if layer not in LAYER_RUNS:
+        raise BadInput(f"check: no layer {layer!r} (the layers: {', '.join(LAYER_RUNS)})")
+    if "-h" in rest or "--help" in rest:
+        print(f"usage: lobestack check [{'|'.join(LAYER_RUNS)}] --deployment DIR [pytest options…]")
+        print("runs the layer's shipped suites through pytest; `pytest --help` lists the options (group lobestack)")
+        return EXIT_OK
+    suites, defaults, extras = LAYER_RUNS[layer]
+    options: list[str] = []
+    for flag, value in zip(defaults[::2], defaults[1::2], strict=True):
+        if flag == "-p" or _given(rest, flag) is None:  # the user's own --target, --request-budget win
+            options += [flag, value]
+    for extra in extras:
+        require(extra)
+    target = _given([*options, *rest], "--target")
+    if target in TARGETS:
+        require_extra(target)
+    if _given(rest, "--lobestack-env") is None:
+        options += ["--lobestack-env", layer]
+    if _given(rest, "--rootdir") is None:
+        # the reports go to ./reports/<layer>, never into the deployment directory (pytest would take the rootdir
+        # from --deployment's value)
+        options += ["--rootdir", str(Path.cwd())]
+    import pytest
+
+    # The suites assert nothing (checks report through run_check): pytest need not rewrite lobestack's modules,
+    # which it would do on every start, lobestack being the package of a pytest11 plugin.
+    return int(pytest.main(["--pyargs", *suites, "-p", "no:cacheprovider", "--assert=plain", *options, *rest]))
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
     try:
+        if argv and argv[0] == "check":
+            return _check(argv[1:])
         args = _parser().parse_args(argv)
         return {
             "init": _init,
@@ -268,8 +343,6 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         print(f"lobestack: error: {exc.strerror}: {exc.filename}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except Exception as exc:  # an internal error: one line, and the traceback only when asked for
+    except Exception as exc:  # an internal error: one line
         print(f"lobestack: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
-        if "--debug" in (argv or sys.argv):
-            raise
         return EXIT_INTERNAL

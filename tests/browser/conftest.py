@@ -48,7 +48,7 @@ class Site:
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    from lobestack.targets import pki
+    from lobestack import pki
 
     if shutil.which("certutil") is None or not Path("/usr/bin/chromium").exists():
         pytest.skip("no Chromium or certutil (scripts/setup-host installs chromium and libnss3-tools)")

@@ -4,6 +4,7 @@ says (the pre-deploy gate and the nightly prod run, its diff cache, reports and 
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -58,7 +59,19 @@ def test_predeploy_runs_the_gate_on_changes_of_the_deployment_directory() -> Non
     gitlab = yaml.safe_load(_text(REPO / "ci/gitlab/lobestack-predeploy.yml"))["lobestack-predeploy"]
     assert gitlab["rules"][0]["changes"] == ["deploy/**/*"]
     for path in (REPO / "ci/github/lobestack-predeploy.yml", REPO / "ci/gitlab/lobestack-predeploy.yml"):
-        assert "-e smoke -- --deployment" in _text(path), path
+        assert "lobestack check static --deployment" in _text(path), path
+        assert "lobestack check stack --deployment" in _text(path), path
+
+
+@pytest.mark.parametrize("path", [*GITHUB, *GITLAB], ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_templates_install_lobestack_with_pip_pinned_never_clone_it(path: Path) -> None:
+    text = _text(path)
+    assert 'pip install "$LOBESTACK_REQUIREMENT"' in text
+    assert "git clone" not in text and "tox" not in text and "repository: " not in text
+    default = re.search(r"LOBESTACK_REQUIREMENT: (?:\$\{\{ vars.LOBESTACK_REQUIREMENT \|\| ')?([^'\n]+)", text)
+    assert default, "no default LOBESTACK_REQUIREMENT"
+    # pinned: a git URL at a tag or commit, or an exact version
+    assert re.search(r"@ git\+https://\S+@\S+$|==\d", default.group(1)), default.group(1)
 
 
 def test_nightly_runs_prod_with_secrets_cache_reports_and_junit() -> None:
@@ -72,7 +85,7 @@ def test_nightly_runs_prod_with_secrets_cache_reports_and_junit() -> None:
     assert any(u.startswith("actions/upload-artifact") for u in uses)
     assert any("junit" in u for u in uses)
     text = _text(REPO / "ci/github/lobestack-nightly.yml")
-    assert "secrets.LOBESTACK_DOTENV" in text and "-e prod --" in text and "--previous" in text
+    assert "secrets.LOBESTACK_DOTENV" in text and "lobestack check prod" in text and "--previous" in text
     gitlab = yaml.safe_load(_text(REPO / "ci/gitlab/lobestack-nightly.yml"))["lobestack-nightly"]
     assert gitlab["rules"][0]["if"] == '$CI_PIPELINE_SOURCE == "schedule"'
     assert gitlab["artifacts"]["reports"]["junit"] == "reports/prod/junit.xml"

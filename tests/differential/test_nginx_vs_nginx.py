@@ -239,7 +239,7 @@ def _uri(block: Block) -> str:
 def test_tls_protocol_is_the_default_servers(tmp_path: Path) -> None:
     """A vhost's own ssl_protocols do not apply: the default server of the port decides, before SNI (nginx 1.22
     here). NGINX-TLS-PROTOCOLS judges the default server for that reason."""
-    from lobestack.targets.pki import CertificateAuthority
+    from lobestack.pki import CertificateAuthority
 
     ca = CertificateAuthority.create()
     for name in ("default.test", "b.test"):

@@ -13,8 +13,8 @@ from typing import Any
 
 import testinfra
 
-from lobestack.checks.context import CheckContext
 from lobestack.checks.faults import LIVE_STEPS, Edit, Fault, Recorded, SetEnv, Setting
+from lobestack.context import CheckContext
 from lobestack.deployment import load_deployment
 from lobestack.errors import BadInput
 from lobestack.probes.host import HostFacts

@@ -22,7 +22,7 @@ def test_gpu_suite_on_a_host_without_a_gpu(tmp_path: Path) -> None:
             sys.executable,
             "-m",
             "pytest",
-            "suites/gpu",
+            "src/lobestack/suites/gpu",
             "-p",
             "no:cacheprovider",
             "-q",

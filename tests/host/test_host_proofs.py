@@ -20,7 +20,7 @@ import pytest
 import testinfra
 
 from lobestack.checks import Check, all_checks
-from lobestack.checks.context import CheckContext
+from lobestack.context import CheckContext
 from lobestack.deployment import load_deployment
 from lobestack.probes.host import HostFacts, is_loopback
 from tests.conftest import REPO
@@ -64,7 +64,7 @@ def local_facts(stack: object, context: CheckContext) -> HostFacts:
 
 
 def test_every_host_check_passes_on_the_healthy_stack(host_stack) -> None:
-    from fixtures.checks import evaluate_all
+    from lobestack.plugin.checks import evaluate_all
 
     stack, context = host_stack
     outcomes = evaluate_all([c for c in CHECKS if c.id not in NOT_HERE], local_facts(stack, context))
@@ -108,7 +108,7 @@ def test_the_host_suite_runs_against_this_machine(host_stack, tmp_path: Path) ->
         sys.executable,
         "-m",
         "pytest",
-        "suites/host",
+        "src/lobestack/suites/host",
         "-p",
         "no:cacheprovider",
         "-q",
@@ -121,7 +121,7 @@ def test_the_host_suite_runs_against_this_machine(host_stack, tmp_path: Path) ->
         "--lobestack-env",
         "host",
         "--deselect",
-        "suites/host/test_host_checks.py::test_check[local-HOST-TIME]",
+        "src/lobestack/suites/host/test_host_checks.py::test_check[local-HOST-TIME]",
     ]
     args += [f"--allow-public-port={p}" for p in context.allow_public_ports]
     result = subprocess.run(args, cwd=REPO, capture_output=True, text=True, timeout=180)
@@ -135,7 +135,17 @@ def test_the_host_suite_runs_against_this_machine(host_stack, tmp_path: Path) ->
 
 def test_the_host_layer_wants_a_deployment(tmp_path: Path) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "suites/host", "-p", "no:cacheprovider", "-q", "--report-dir", str(tmp_path)],
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "src/lobestack/suites/host",
+            "-p",
+            "no:cacheprovider",
+            "-q",
+            "--report-dir",
+            str(tmp_path),
+        ],
         cwd=REPO,
         capture_output=True,
         text=True,

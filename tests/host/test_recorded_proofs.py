@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from lobestack.checks import Check, all_checks
-from lobestack.checks.context import CheckContext
 from lobestack.checks.faults import LIVE_STEPS, Edit, Recorded, SetEnv, Setting
 from lobestack.checks.registry import CheckSkipped
+from lobestack.context import CheckContext
 from lobestack.deployment import load_deployment
 from lobestack.probes.gpu import NO_DRIVER
 from lobestack.probes.host import HostFacts

@@ -6,8 +6,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from lobestack import pki
 from lobestack.probes.trust import verifying_context
-from lobestack.targets import pki
 
 
 def test_one_context_per_ca_file_and_a_new_one_when_it_changes(tmp_path: Path) -> None:

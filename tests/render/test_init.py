@@ -133,7 +133,7 @@ def test_empty_out_is_refused(tmp_path: Path) -> None:
 
 def _ca(tmp_path: Path) -> tuple[Path, Path]:
     """A CA certificate and a server key issued by the project's own CA code."""
-    from lobestack.targets.pki import issue
+    from lobestack.pki import issue
 
     issue(tmp_path / "live", ["lobe.example.org"], tmp_path / "ca.pem")
     return tmp_path / "ca.pem", tmp_path / "live" / "lobe.example.org" / "privkey.pem"
@@ -211,7 +211,7 @@ def test_output_modes_and_every_backup_kept(tmp_path: Path) -> None:
 )
 def test_real_nginx_accepts_the_rendered_sites(healthy_dir: Path, tmp_path: Path) -> None:
     """`nginx -t` on the rendered site files inside a minimal main config, with throwaway certificates."""
-    from lobestack.targets.pki import issue
+    from lobestack.pki import issue
 
     certs = tmp_path / "live"
     issue(certs, ["lobe.example.com", "auth.example.com", "s3.example.com"], tmp_path / "ca.pem")

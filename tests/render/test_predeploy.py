@@ -9,8 +9,8 @@ from pathlib import Path
 from cryptography import x509
 
 from lobestack.deployment import load_deployment
+from lobestack.pki import CertificateAuthority
 from lobestack.render.predeploy import copy_deployment, rewrite_listens
-from lobestack.targets.pki import CertificateAuthority
 
 ADDRESSES = ("127.0.0.1", "172.17.0.1")
 

@@ -14,8 +14,8 @@ from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from lobestack.checks.registry import all_checks
-from lobestack.checks.static.env import REQUIRED
-from lobestack.report.redaction import CUT_CHARACTERS, MASK, MIN_SECRET_LENGTH, Redactor
+from lobestack.checks.static.env import NEEDS
+from lobestack.redaction import CUT_CHARACTERS, MASK, MIN_SECRET_LENGTH, Redactor
 
 SECRET = "Kq7 mZ/2v\"R$x9'L4é🔑&<+%"
 
@@ -196,7 +196,22 @@ _FRAGMENTS = [
     '"',
 ]
 _IDS = sorted(c.id for c in all_checks(layer=None))
-_NAMES = sorted({*REQUIRED, "LOGTO_PROVISION_APP_SECRET", "POSTGRES_PASSWORD", "MINIO_ROOT_PASSWORD", "DB_URL"})
+# Every variable LobeChat and Logto need, the bundle's own .env keys, and a few other layouts' names.
+_BUNDLE_KEYS = {
+    line.split("=", 1)[0]
+    for line in (Path(__file__).parents[2] / "compose" / ".env.example").read_text().splitlines()
+    if "=" in line and not line.lstrip().startswith("#")
+}
+_NAMES = sorted(
+    {
+        *(key for keys in NEEDS.values() for key in keys),
+        *_BUNDLE_KEYS,
+        "LOGTO_PROVISION_APP_SECRET",
+        "POSTGRES_PASSWORD",
+        "MINIO_ROOT_PASSWORD",
+        "DB_URL",
+    }
+)
 _IDENTIFIER_TEXT = "".join(f"[{check}] {name} is set\n" for check in _IDS for name in _NAMES[:3]) + "".join(
     f"{name} is set; " for name in _NAMES
 )

@@ -19,7 +19,7 @@ import pytest
 
 from lobestack.browser import flows
 from lobestack.checks import Check, all_checks
-from lobestack.checks.e2e.flows import WRONG_PASSWORD
+from lobestack.checks.e2e.e2e import WRONG_PASSWORD
 from lobestack.checks.faults import fault
 from tests.conftest import REPO
 from tests.faults import injected, snapshot
@@ -171,7 +171,15 @@ def test_failed_flow_leaves_trace_screenshot_and_final_url_without_passwords(
 
 
 def _live_command(stack: Any, report_dir: Path, *suites: str) -> list[str]:
-    command = [sys.executable, "-m", "pytest", *(suites or ("suites/e2e",)), "-p", "no:cacheprovider", "-q"]
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        *(suites or ("src/lobestack/suites/e2e",)),
+        "-p",
+        "no:cacheprovider",
+        "-q",
+    ]
     command += ["--target", "live"]
     command += ["--deployment", str(stack.root), "--ca-file", str(stack.ca_file), "--allow-writes"]
     command += ["--report-dir", str(report_dir), "--lobestack-env", "e2e-live"]
@@ -193,7 +201,7 @@ def _live_env(stack: Any, password: str | None = None) -> dict[str, str]:
 
 
 def test_live_target_runs_the_flows(reference_stack: Any, tmp_path: Path) -> None:
-    """`pytest suites/e2e --target live …` against the running stack, credentials from the environment."""
+    """`pytest src/lobestack/suites/e2e --target live …` against the running stack, credentials from the environment."""
     result = subprocess.run(
         _live_command(reference_stack, tmp_path),
         cwd=REPO,
@@ -216,7 +224,7 @@ def test_live_failure_reports_artifacts_and_no_password(reference_stack: Any, tm
     names the artifacts, and no file of the run (traces unzipped) holds a password."""
     wrong = "wrong-live-password-1234"
     result = subprocess.run(
-        [*_live_command(reference_stack, tmp_path, "suites/e2e/test_signin.py")],
+        [*_live_command(reference_stack, tmp_path, "src/lobestack/suites/e2e/test_signin.py")],
         cwd=REPO,
         env=_live_env(reference_stack, password=wrong),
         capture_output=True,

@@ -24,7 +24,7 @@ def test_interrupt_during_start_tears_the_stack_down(standin_set: None, signum: 
             sys.executable,
             "-m",
             "pytest",
-            "suites/stack",
+            "src/lobestack/suites/stack",
             "--target",
             "compose",
             "-p",

@@ -1,6 +1,6 @@
 """`--target live`: the same checks against an existing deployment, reached at its public names. Run here against
 the healthy reference stack as if it were a production deployment (names pinned with --resolve, the run's CA with
---ca-file), exactly as a user runs `pytest suites/stack --target live`."""
+--ca-file), exactly as a user runs `pytest src/lobestack/suites/stack --target live`."""
 
 from __future__ import annotations
 
@@ -26,7 +26,16 @@ NAMES = (APP_DOMAIN, AUTH_DOMAIN, S3_DOMAIN)
 
 
 def run_live(deployment: Path, address: str, report_dir: Path, *extra: str, ca_file: Path | None = None):
-    args = [sys.executable, "-m", "pytest", "suites/stack", "--target", "live", "--deployment", str(deployment)]
+    args = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "src/lobestack/suites/stack",
+        "--target",
+        "live",
+        "--deployment",
+        str(deployment),
+    ]
     args += [a for name in NAMES for a in ("--resolve", f"{name}:{address}")]
     if ca_file is not None:
         args += ["--ca-file", str(ca_file)]

@@ -23,7 +23,15 @@ HARMLESS = Edit(
 
 
 def smoke(deployment: Path, report_dir: Path) -> tuple[subprocess.CompletedProcess[str], dict[str, dict]]:
-    args = [sys.executable, "-m", "pytest", "suites/static", "suites/stack", "--target", "compose"]
+    args = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "src/lobestack/suites/static",
+        "src/lobestack/suites/stack",
+        "--target",
+        "compose",
+    ]
     args += ["--images", "standin", "--deployment", str(deployment), "-p", "no:cacheprovider", "-q"]
     args += ["--report-dir", str(report_dir), "--lobestack-env", "smoke"]
     result = subprocess.run(args, cwd=REPO, capture_output=True, text=True, timeout=600)

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from lobestack.checks import Check, all_checks
-from lobestack.checks.context import CheckContext
 from lobestack.checks.faults import Certificate, Fault, Unresolvable
 from lobestack.checks.runner import evaluate
+from lobestack.context import CheckContext
 from lobestack.probes.dns import Resolver
 from lobestack.render.ephemeral import APP_DOMAIN, AUTH_DOMAIN, S3_DOMAIN
 from lobestack.targets.compose import host_gateway_ip
@@ -87,7 +87,16 @@ def test_check_fails_on_its_fault(check: Check, index: int, healthy_stack) -> No
 
 def run_prod(stack, report_dir: Path, *extra: str) -> tuple[subprocess.CompletedProcess[str], dict]:
     """`tox -e prod` as a user runs it against this stack (the same pytest command, in a subprocess)."""
-    args = [sys.executable, "-m", "pytest", "suites/stack", "suites/prod", "--target", "live", "--request-budget"]
+    args = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "src/lobestack/suites/stack",
+        "src/lobestack/suites/prod",
+        "--target",
+        "live",
+        "--request-budget",
+    ]
     args += ["150", "--deployment", str(stack.root), "--ca-file", str(stack.ca_file)]
     args += ["--exposure-address", host_gateway_ip(), *[a for n in NAMES for a in ("--resolve", f"{n}:127.0.0.1")]]
     args += ["-p", "no:cacheprovider", "--report-dir", str(report_dir), "--lobestack-env", "prod", *extra]

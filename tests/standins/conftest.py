@@ -230,7 +230,7 @@ def start_tls_proxy(
     the upstream `host:port` on the harness network (resolved per request, so it may start later), optionally
     with extra directives; Host (with its port) and X-Forwarded-Proto are passed on. The certificates come
     from a per-module CA, whose file is returned: containers trust it through NODE_EXTRA_CA_CERTS."""
-    from lobestack.targets import pki
+    from lobestack import pki
 
     names = sorted({site.rsplit(":", 1)[0] for site in sites})
     pki.issue(workdir / "certs", names, workdir / "ca.pem", workdir / "ca-key.pem")
@@ -266,8 +266,8 @@ def start_pwned_passwords(harness: Harness, workdir: Path, ca_file: Path) -> Sta
     """The breached-password service Logto's password policy calls, as the ephemeral stack runs it
     (compose/ephemeral/pwnedpasswords.conf): api.pwnedpasswords.com on the harness network, with a certificate from
     the module's CA (`start_tls_proxy`'s). Without it a Logto would look that name up on the internet."""
+    from lobestack import pki
     from lobestack.render.bundle import bundle_dir
-    from lobestack.targets import pki
 
     out = workdir / "pwnedpasswords"
     ca = pki.CertificateAuthority.load(ca_file, ca_file.with_name("ca-key.pem"))

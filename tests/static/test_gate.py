@@ -246,7 +246,8 @@ def test_placeholder_secrets_give_readable_findings(broken_dir: Path, tmp_path: 
         in out
     )
     assert "MINIO_ROOT_PASSWORD is a placeholder copied from LobeChat's example docker-compose.yml" in out
-    assert "[ENV-SECRET-STRENGTH] .env:" in out and "[ENV-REQUIRED] .env: LOGTO_DB_PASSWORD is missing" in out
+    assert "[ENV-SECRET-STRENGTH] exposure: .env:" in out
+    assert "required variable LOGTO_DB_PASSWORD is missing a value: set LOGTO_DB_PASSWORD in .env" in out
     assert not re.search(r"[\w-]\*\*\*|\*\*\*[\w-]", out), "a mask inside a word"
     summary = _summary(tmp_path)
     failed = {c["id"] for c in summary["checks"] if c["outcome"] == "failed"}

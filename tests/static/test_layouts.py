@@ -105,7 +105,7 @@ def test_layout_matches_its_golden_expectations(name: str) -> None:
             "caddy-front",
             "[NGINX-HSTS] skipped: the proxy in front is Caddy (service caddy), which the gate does not read",
         ),
-        ("seed-guide", "[XREF-SERVER-NAMES] docker-compose.yml:76: APP_URL https://lobe.prometheusags.ai"),
+        ("seed-guide", "[XREF-SERVER-NAMES] breaks: docker-compose.yml:76: APP_URL https://lobe.prometheusags.ai"),
     ],
 )
 def test_the_gate_gives_a_verdict_on_a_foreign_layout_never_a_refusal(name: str, says: str, tmp_path: Path) -> None:

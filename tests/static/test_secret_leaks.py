@@ -25,7 +25,7 @@ from lobestack.checks.runner import evaluate
 from lobestack.deployment import load_deployment
 from lobestack.deployment.envfile import SECRET_NAME
 from lobestack.errors import EXIT_BAD_INPUT, BadInput
-from lobestack.report.redaction import MIN_SECRET_LENGTH
+from lobestack.redaction import MIN_SECRET_LENGTH
 from tests.conftest import GateRun, run_gate
 
 AWKWARD = ["@", ":", "/", "$", "{", "}", "-", "#", '"', "'", " ", "é", "€", "ß", "日", "🔑"]

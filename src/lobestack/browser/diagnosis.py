@@ -186,6 +186,7 @@ def lobechat_auth_error(code: str, target: Any, log: str | None, *, phase: str) 
 def _fetch_code_in(target: Any, role: str, url: str) -> str:
     """What the app's own container gets fetching `url` (its node, its NODE_EXTRA_CA_CERTS): the error code, e.g.
     UNABLE_TO_VERIFY_LEAF_SIGNATURE, or "" (it works, or the target has no containers)."""
+    from lobestack.probes import ProbeError
     from lobestack.probes.container_fetch import fetch_from
     from lobestack.targets.target import CONTAINERS
 
@@ -194,7 +195,7 @@ def _fetch_code_in(target: Any, role: str, url: str) -> str:
         return ""
     try:
         (fetched,) = fetch_from(target, service.name, [url])
-    except (RuntimeError, ValueError):
+    except (ProbeError, ValueError):
         return ""
     return (fetched.error or "").split(" ", 1)[0]
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from lobestack.browser import flows
 from lobestack.browser.recording import Artifacts, FlowRecorder
-from lobestack.report.redaction import Redactor
+from lobestack.redaction import Redactor
 
 VIEWPORT = {"width": 1280, "height": 900}
 NETWORK_CHANGED = "ERR_NETWORK_CHANGED"

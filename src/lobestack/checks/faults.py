@@ -20,7 +20,6 @@ class SetEnv:
     after `=`, exactly (quotes, `$` and escapes as the user would type them)."""
 
     values: dict[str, str | None]
-    expect: str | None = None
     raw: bool = False
 
     def apply(self, root: Path) -> None:
@@ -59,7 +58,6 @@ class Edit:
     old: str
     new: str
     count: int = 1
-    expect: str | None = None
 
     def replace_in(self, text: str) -> str:
         found = text.count(self.old)
@@ -82,7 +80,6 @@ class AddFile:
 
     file: str
     text: str
-    expect: str | None = None
 
     def apply(self, root: Path) -> None:
         path = root / self.file
@@ -314,5 +311,4 @@ def as_fault(declared: Fault | Step | tuple[Step, ...]) -> Fault:
     if isinstance(declared, Fault):
         return declared
     steps = declared if isinstance(declared, tuple) else (declared,)
-    expect = next((s.expect for s in steps if getattr(s, "expect", None)), None)
-    return Fault(tuple(steps), expect)
+    return Fault(tuple(steps))

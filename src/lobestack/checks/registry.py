@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lobestack.checks.faults import AddFile, Edit, Fault, Pass, SetEnv, as_fault, fault, passes
+from lobestack.probes import ProbeError
 
 _ID = re.compile(r"^[A-Z0-9]+(-[A-Z0-9]+)+$")
 # Layers in catalogue order; each is a package of check modules under lobestack.checks.
@@ -107,7 +108,15 @@ class Check:
         return self.group.layer
 
     def findings(self, subject: Any) -> list[Finding]:
-        return list(self.run(subject))
+        """What the check finds; a probe that gets no usable answer ends the check with its error as the last
+        finding (every probe error is a ProbeError), so checks need not catch it only to say it again."""
+        found: list[Finding] = []
+        try:
+            for finding in self.run(subject):  # one by one: what was found before the error is kept
+                found.append(finding)
+        except ProbeError as exc:
+            found.append(Finding(str(exc)))
+        return found
 
 
 @dataclass(frozen=True)

@@ -156,10 +156,6 @@ class Service:
         """The variables the container gets (a variable declared without a value is not set in it)."""
         return {k: v.value for k, v in self.env.items() if v.value is not None}
 
-    def env_where(self, key: str) -> Where | None:
-        value = self.env.get(key)
-        return value.where if value else self.where("environment")
-
     @property
     def ports(self) -> list[PortBinding]:
         out = []
@@ -224,10 +220,6 @@ class Service:
             return self.where_defined
         return self.spec.pos.get(key) or self.where_defined
 
-    def line_of(self, key: str) -> int:
-        where = self.where(key)
-        return where.line if where else 0
-
 
 @dataclass
 class ComposeProject:
@@ -253,9 +245,6 @@ class ComposeProject:
 
     def active(self) -> list[Service]:
         return [s for s in self.services.values() if s.active]
-
-
-ComposeFile = ComposeProject  # the name the rest of lobestack used for it
 
 
 # --- path patterns, as compose-go's tree.Path ----------------------------------------------------------------------

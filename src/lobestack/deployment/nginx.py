@@ -199,10 +199,6 @@ class Block:
         return self.effective("add_header")
 
 
-# Kept for the names the checks use: a location is a Block of kind "location".
-Location = Block
-
-
 class Server(Block):
     @property
     def names(self) -> list[str]:

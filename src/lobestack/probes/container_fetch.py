@@ -7,6 +7,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from lobestack.probes import ProbeError
+
 # Prints one JSON line: [{url, status}|{url, error}], each fetch bounded.
 _SCRIPT = (
     "const urls=JSON.parse(process.argv[1]);"
@@ -15,6 +17,10 @@ _SCRIPT = (
     "||e.message)+' ('+e.message+')'}))))"
     ".then(r=>console.log(JSON.stringify(r)))"
 )
+
+
+class ContainerFetchError(ProbeError):
+    """The container's node runtime gave no answer at all (not: a URL it could not fetch)."""
 
 
 @dataclass(frozen=True)
@@ -31,5 +37,7 @@ def fetch_from(target: Any, service: str, urls: list[str]) -> list[Fetched]:
         rows = json.loads(last)
     except ValueError:
         detail = (result.stderr or result.stdout).strip().splitlines()
-        raise RuntimeError(f"node in {service} did not answer: {detail[-1] if detail else result.returncode}") from None
+        raise ContainerFetchError(
+            f"node in {service} did not answer: {detail[-1] if detail else result.returncode}"
+        ) from None
     return [Fetched(r["url"], r.get("status"), r.get("error")) for r in rows]

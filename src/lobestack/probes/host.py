@@ -18,15 +18,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from lobestack.checks.context import CheckContext
+from lobestack.context import CheckContext
 from lobestack.deployment import Deployment
+from lobestack.probes import ProbeError
 
 T = TypeVar("T")
 LOOPBACK = re.compile(r"^(127\.\d+\.\d+\.\d+|::1|::ffff:127\.\d+\.\d+\.\d+|localhost)$")
 DOCKER_SOCKETS = ("/var/run/docker.sock", "/run/docker.sock")
 
 
-class HostProbeError(Exception):
+class HostProbeError(ProbeError):
     """A fact could not be read; `str()` says which and why (for the finding)."""
 
 

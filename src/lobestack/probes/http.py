@@ -9,11 +9,12 @@ from urllib.parse import urljoin, urlsplit
 
 import urllib3
 
+from lobestack.probes import ProbeError
 from lobestack.probes.budget import REQUESTS
 from lobestack.probes.trust import verifying_context
 
 
-class ProbeError(Exception):
+class HttpProbeError(ProbeError):
     """The request could not be made (DNS, connect, TLS, timeout): `str()` says which and why."""
 
 
@@ -104,9 +105,9 @@ class HttpProbe:
                     preload_content=True,
                 )
         except urllib3.exceptions.SSLError as exc:
-            raise ProbeError(f"TLS to {host}:{port} failed: {_reason(exc)}") from None
+            raise HttpProbeError(f"TLS to {host}:{port} failed: {_reason(exc)}") from None
         except urllib3.exceptions.HTTPError as exc:
-            raise ProbeError(f"no answer from {host}:{port} (via {address}): {_reason(exc)}") from None
+            raise HttpProbeError(f"no answer from {host}:{port} (via {address}): {_reason(exc)}") from None
         return Response(
             url=url,
             status=raw.status,

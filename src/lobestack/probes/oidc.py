@@ -9,7 +9,8 @@ from typing import Any
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
-from lobestack.probes.http import HttpProbe, ProbeError, Response
+from lobestack.probes import ProbeError
+from lobestack.probes.http import HttpProbe, Response
 
 # What key an `id_token_signing_alg_values_supported` entry needs: (kty, crv or None).
 ALG_KEYS = {
@@ -27,7 +28,7 @@ ALG_KEYS = {
 ENDPOINT_KEYS = ("authorization_endpoint", "token_endpoint", "userinfo_endpoint", "jwks_uri", "end_session_endpoint")
 
 
-class OidcProbeError(Exception):
+class OidcProbeError(ProbeError):
     """The document could not be had or read: `str()` names the URL, the status and what came back."""
 
 

@@ -6,8 +6,10 @@ from urllib.parse import unquote, urlsplit
 
 import psycopg
 
+from lobestack.probes import ProbeError
 
-class PostgresProbeError(Exception):
+
+class PostgresProbeError(ProbeError):
     pass
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from cryptography import x509
 
+from lobestack.probes import ProbeError
 from lobestack.probes.budget import REQUESTS
 from lobestack.probes.trust import verifying_context
 
@@ -27,7 +28,7 @@ VERSIONS = {
 }
 
 
-class TlsProbeError(Exception):
+class TlsProbeError(ProbeError):
     """No TLS answer at all (connect refused, timeout): `str()` says which."""
 
 

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, quote, urlencode, urljoin, urlsplit
 
-from lobestack.probes.http import HttpProbe, ProbeError, Response
+from lobestack.probes import ProbeError
+from lobestack.probes.http import HttpProbe, Response
 from lobestack.provision.session import RedirectError, WebSession
 
 MANAGEMENT_API = "https://default.logto.app/api"  # getManagementApiResourceIndicator('default')

@@ -10,7 +10,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from lobestack.deployment import Deployment
-from lobestack.probes.http import HttpProbe, ProbeError
+from lobestack.probes import ProbeError
+from lobestack.probes.http import HttpProbe
 from lobestack.probes.s3 import S3Endpoint, s3_error
 
 FIX = "run `docker compose up minio-init` (it creates the bucket, the policy and LobeChat's key from .env)"

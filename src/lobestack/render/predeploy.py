@@ -22,8 +22,8 @@ from pathlib import Path
 from lobestack.deployment import Deployment, load_deployment
 from lobestack.deployment.envfile import SECRET_NAME, format_env_line
 from lobestack.errors import BadInput
+from lobestack.pki import CertificateAuthority
 from lobestack.render import secrets as fresh
-from lobestack.targets.pki import CertificateAuthority
 
 MAX_COPY_BYTES = 20 * 1024 * 1024  # a deployment directory is configuration; data directories are not copied
 NEVER_COPIED = re.compile(r"^\.env($|\.)")  # .env and its backups (.env.bak-…): production secrets

@@ -23,12 +23,13 @@ import pytest
 from lobestack.checks.registry import ADVICE, IMPACTS, Check, impact_rank
 from lobestack.errors import BadInput
 from lobestack.probes.budget import REQUESTS
+from lobestack.redaction import Redactor
 from lobestack.report import escaping, markdown
 from lobestack.report.baseline import Baseline, load_baseline, today
 from lobestack.report.diff import compare, load_previous, streaks
-from lobestack.report.redaction import Redactor
 from lobestack.report.summary import CheckResult, Summary
 from lobestack.report.verdict import Reported
+from lobestack.targets import FILES, TARGETS, target_class
 from lobestack.targets.images import SET_DESCRIPTIONS
 
 REDACTOR = pytest.StashKey[Redactor]()
@@ -59,7 +60,8 @@ def pytest_configure(config: pytest.Config) -> None:
     given = config.getoption("report_dir", None)
     if given is not None and not given.strip():
         raise pytest.UsageError("--report-dir is empty (an unset variable?): name the directory for the reports")
-    report_dir = Path(given or Path(config.rootpath, "reports", env))
+    # by default under where the run was started (pytest's rootdir may be the --deployment directory)
+    report_dir = Path(given or Path(config.invocation_params.dir, "reports", env))
     if report_dir.exists() and not report_dir.is_dir():
         raise pytest.UsageError(f"--report-dir {report_dir}: exists and is not a directory")
     try:
@@ -86,7 +88,7 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(str(exc)) from None
     config.stash[SUMMARY] = Summary(
         env=env,
-        target=config.getoption("target", None) or "files",
+        target=config.getoption("target", None) or FILES,
         deployment="",
         started=datetime.now(UTC).isoformat(timespec="seconds"),
         fail_on=level,
@@ -167,7 +169,7 @@ def first_line(config: pytest.Config) -> str:
     line = f"lobestack {summary.env}: target={summary.target}"
     if summary.host:
         return f"{line} host={summary.host} deployment={summary.deployment or '(none)'}"
-    if summary.target == "compose" and images:
+    if images and summary.target in TARGETS and target_class(summary.target).ephemeral:
         line += f" images={images} ({SET_DESCRIPTIONS.get(images, '?')})"
     if summary.addresses:
         line += " names: " + " ".join(summary.addresses)
@@ -250,7 +252,8 @@ def pytest_html_results_table_header(cells: list[str]) -> None:
 
 
 def pytest_html_results_table_row(report: pytest.TestReport, cells: list[str]) -> None:
-    props = dict(report.user_properties)
+    # pytest-html also lists collection reports (a module skipped while collected), which have no user_properties
+    props = dict(getattr(report, "user_properties", ()))
     impact = str(props.get("check_impact", ""))
     if impact and props.get(WARNING_PROPERTY):
         impact += " (warned)"

@@ -15,7 +15,6 @@ import json
 import os
 import re
 import secrets
-import shlex
 import shutil
 import subprocess
 import time
@@ -24,16 +23,16 @@ from pathlib import Path
 
 import yaml
 
+from lobestack import pki
 from lobestack.deployment import Deployment, load_deployment
 from lobestack.errors import BadInput
 from lobestack.probes.http import HttpProbe
 from lobestack.provision.steps import ADMIN_PASSWORD_ENV, ADMIN_USERNAME_ENV, TEST_PASSWORD_ENV, TEST_USER_ENV
+from lobestack.redaction import Redactor
 from lobestack.render.bundle import bundle_dir
 from lobestack.render.ephemeral import APP_DOMAIN, AUTH_DOMAIN, S3_DOMAIN, render_ephemeral
 from lobestack.render.secrets import token as fresh_secret
-from lobestack.report.redaction import Redactor
 from lobestack.settings import lock_timeout_s
-from lobestack.targets import pki
 from lobestack.targets.images import BUILT_SETS, IMAGE_SETS, SET_DESCRIPTIONS, specs_for, standins_dir
 from lobestack.targets.runs import (
     KEEP_LABEL,
@@ -101,6 +100,7 @@ class EphemeralStack(Target):
     """One ephemeral stack: its deployment directory, its Compose project, its lifecycle."""
 
     name = "compose"
+    ephemeral = True
     only_pinned_names = True  # the browser reaches the stack and nothing else
 
     def __init__(self, root: Path, images: str, *, progress: Callable[[str], None] = print, keep: bool = False) -> None:
@@ -333,10 +333,6 @@ class EphemeralStack(Target):
     def expected_services(self) -> list[str]:
         names = [n for n, s in self.deployment.compose.services.items() if not s.spec.get("profiles")]
         return [*names, *EPHEMERAL_SERVICES]
-
-    def compose_cli(self) -> str:
-        """The `docker compose -f …` command of this stack, for people to paste."""
-        return shlex.join(self.compose.compose_command_property)
 
     # --- lifecycle ------------------------------------------------------------------------------------------------
     def up(self, timeout_s: float = 240.0, poll_s: float = 0.5, *, provision: bool = True) -> dict[str, float]:
@@ -616,7 +612,7 @@ class EphemeralStack(Target):
                 f"stack kept: project {self.project}, deployment {self.root}",
                 f"  reach it:  curl --resolve {app}:443:127.0.0.1 --cacert {self.ca_file} https://{app}/",
                 f"  (also {', '.join(names[1:])}; same --resolve/--cacert)",
-                f"  check it:  pytest suites/stack suites/prod --target live --deployment {self.root} --ca-file "
+                f"  check it:  lobestack check prod --deployment {self.root} --ca-file "
                 f"{self.ca_file} --exposure-address {self._gateway or host_gateway_ip()} "
                 + " ".join(f"--resolve {n}:127.0.0.1" for n in names),
                 f"  remove it: python -m lobestack down {self.project}",

@@ -56,6 +56,7 @@ def parse_resolve(items: list[str]) -> dict[str, str]:
 
 class LiveTarget(Target):
     name = "live"
+    resolves_names = True
 
     def __init__(
         self,

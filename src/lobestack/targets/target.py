@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
-from lobestack.checks.context import CheckContext
+from lobestack.context import CheckContext
 from lobestack.deployment import Deployment
 from lobestack.probes.dns import Resolution
 from lobestack.probes.http import HttpProbe
@@ -95,6 +95,11 @@ class Target(ABC):
     """A running deployment the live checks talk to."""
 
     name: ClassVar[str]
+    # The target brings its own stack up (rendered, or copied from --deployment with fresh secrets), from an image
+    # set (--images), and takes it down: the static checks then read the deployment it runs.
+    ephemeral: ClassVar[bool] = False
+    # Its public names are looked up in DNS (or --resolve) once per run; the run's first line says where they point.
+    resolves_names: ClassVar[bool] = False
     deployment: Deployment
     capabilities: frozenset[str] = frozenset()
     run_id: str = "run"
@@ -192,7 +197,7 @@ class Target(ABC):
 
 @dataclass(frozen=True)
 class TargetOptions:
-    """What the command line says about the target (conftest.py's options)."""
+    """What the command line says about the target (the options of lobestack's pytest plugin, plugin/__init__.py)."""
 
     deployment: str | None = None
     images: str = "reference"  # the compose target's image set (images.IMAGE_SETS)

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from lobestack.checks.faults import Recorded, Setting, fault
 from lobestack.checks.registry import CheckSkipped, Finding, Group
 from lobestack.probes import gpu
-from lobestack.probes.host import HostFacts, HostProbeError
+from lobestack.probes.host import HostFacts
 
 GROUP = Group("GPU", layer="gpu", title="NVIDIA GPU")
 # A model "uses the GPU" when at least this share of it sits in GPU memory (Ollama's `ollama ps` says "100% GPU"
@@ -30,10 +30,8 @@ NO_DRIVER = fault(Recorded("no-driver"), expect=gpu.NO_DRIVER)
     impact="breaks",
 )
 def host_sees_gpu(facts: HostFacts) -> Iterator[Finding]:
-    try:
-        gpu.host_gpus(facts)
-    except HostProbeError as exc:
-        yield Finding(str(exc))
+    gpu.host_gpus(facts)  # no answer is its HostProbeError: the check's finding (Check.findings)
+    yield from ()
 
 
 @GROUP.check(
@@ -44,12 +42,8 @@ def host_sees_gpu(facts: HostFacts) -> Iterator[Finding]:
     impact="breaks",
 )
 def docker_runtime(facts: HostFacts) -> Iterator[Finding]:
-    try:
-        gpu.host_gpus(facts)
-        info = facts.docker_info()
-    except HostProbeError as exc:
-        yield Finding(str(exc))
-        return
+    gpu.host_gpus(facts)
+    info = facts.docker_info()
     if "nvidia" not in info.runtimes:
         yield Finding(f"Docker has no nvidia runtime (runtimes: {', '.join(info.runtimes) or 'none'})")
 
@@ -67,12 +61,8 @@ def docker_runtime(facts: HostFacts) -> Iterator[Finding]:
     impact="breaks",
 )
 def container_sees_gpu(facts: HostFacts) -> Iterator[Finding]:
-    try:
-        on_host = gpu.host_gpus(facts)
-        in_container = gpu.container_gpus(facts)
-    except HostProbeError as exc:
-        yield Finding(str(exc))
-        return
+    on_host = gpu.host_gpus(facts)
+    in_container = gpu.container_gpus(facts)
     key = sorted((g.name, g.memory_mib) for g in on_host)
     if sorted((g.name, g.memory_mib) for g in in_container) != key:
         yield Finding(
@@ -100,15 +90,11 @@ def container_sees_gpu(facts: HostFacts) -> Iterator[Finding]:
     impact="advice",
 )
 def model_server(facts: HostFacts) -> Iterator[Finding]:
-    try:
-        gpu.host_gpus(facts)
-        model = facts.context.ollama_model
-        if model:
-            gpu.warm_up(facts, model)
-        loaded = gpu.loaded_models(facts)
-    except HostProbeError as exc:
-        yield Finding(str(exc))
-        return
+    gpu.host_gpus(facts)
+    model = facts.context.ollama_model
+    if model:
+        gpu.warm_up(facts, model)
+    loaded = gpu.loaded_models(facts)
     if model:
         loaded = [m for m in loaded if m.name == model or m.name == f"{model}:latest"]
         if not loaded:

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 from lobestack.checks.faults import Recreate, Stop, fault
 from lobestack.checks.registry import Finding, Group
-from lobestack.probes.host import DOCKER_SOCKETS, HostFacts, HostProbeError
+from lobestack.probes.host import DOCKER_SOCKETS, HostFacts
 
 GROUP = Group("HOST-CONTAINERS", layer="host", title="The deployment's containers")
 
@@ -43,11 +43,7 @@ def _lobe(extra: str) -> Recreate:
     impact="breaks",
 )
 def running(facts: HostFacts) -> Iterator[Finding]:
-    try:
-        containers = facts.containers()
-    except HostProbeError as exc:
-        yield Finding(str(exc))
-        return
+    containers = facts.containers()
     by_service: dict[str, list] = {}
     for container in containers:
         by_service.setdefault(container.service, []).append(container)
@@ -74,11 +70,7 @@ def running(facts: HostFacts) -> Iterator[Finding]:
     impact="breaks",
 )
 def healthy(facts: HostFacts) -> Iterator[Finding]:
-    try:
-        containers = facts.containers()
-    except HostProbeError as exc:
-        yield Finding(str(exc))
-        return
+    containers = facts.containers()
     for c in containers:
         if c.health and c.health != "healthy":
             output = f"; last health output: {c.health_output[-300:]!r}" if c.health_output else ""
@@ -104,12 +96,8 @@ def healthy(facts: HostFacts) -> Iterator[Finding]:
     impact="breaks",
 )
 def restarts(facts: HostFacts) -> Iterator[Finding]:
-    try:
-        first = {c.id: c for c in facts.containers()}
-        later = facts.restart_counts_later()
-    except HostProbeError as exc:
-        yield Finding(str(exc))
-        return
+    first = {c.id: c for c in facts.containers()}
+    later = facts.restart_counts_later()
     for cid, container in first.items():
         after = later.get(cid)
         if after is not None and after > container.restart_count:
@@ -135,11 +123,7 @@ def restarts(facts: HostFacts) -> Iterator[Finding]:
     impact="exposure",
 )
 def privilege(facts: HostFacts) -> Iterator[Finding]:
-    try:
-        containers = facts.containers()
-    except HostProbeError as exc:
-        yield Finding(str(exc))
-        return
+    containers = facts.containers()
     for c in containers:
         if c.privileged:
             yield Finding(f"{c.short} runs privileged")

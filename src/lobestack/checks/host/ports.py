@@ -68,11 +68,7 @@ def internal(facts: HostFacts) -> Iterator[Finding]:
     faults=[fault(Listen("0.0.0.0"), expect="listens on a public address 0.0.0.0: only 22, 80, 443")],
 )
 def public(facts: HostFacts) -> Iterator[Finding]:
-    try:
-        listening = facts.listening_tcp()
-    except HostProbeError as exc:
-        yield Finding(str(exc))
-        return
+    listening = facts.listening_tcp()
     allowed = public_ports_allowed(facts)
     internal_ports = facts.internal_ports()  # HOST-PORTS-INTERNAL reports those
     for address, port in listening:

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import boto3
 from botocore.config import Config
 
 from lobestack.checks.faults import EnvSet, fault
 from lobestack.checks.registry import Finding, Group
-from lobestack.probes.http import ProbeError
+from lobestack.probes import ProbeError
 from lobestack.probes.s3 import s3_error
+from lobestack.targets.target import Target
 
 GROUP = Group("CREDS", layer="prod", title="Default and leaked credentials")
 # MinIO's root credentials when none are set (and in countless copied compose files).
@@ -45,7 +45,7 @@ def presigned_list_buckets(endpoint: str, access_key: str, secret_key: str, regi
     ],
     impact="exposure",
 )
-def minio_default(target: Any) -> Iterator[Finding]:
+def minio_default(target: Target) -> Iterator[Finding]:
     endpoint = target.deployment.app_env("S3_ENDPOINT") or target.deployment.env.get("S3_ENDPOINT")
     region = target.deployment.app_env("S3_REGION") or "us-east-1"
     url = presigned_list_buckets(endpoint, *MINIO_DEFAULT, region=region)

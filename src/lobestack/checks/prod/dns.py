@@ -1,13 +1,13 @@
-"""Every public name resolves. The addresses are the run's first report line (fixtures/target.py resolves them
+"""Every public name resolves. The addresses are the run's first report line (plugin/target.py resolves them
 once, before any check, with the same resolver the checks use)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 from lobestack.checks.faults import Unresolvable, fault
 from lobestack.checks.registry import Finding, Group
+from lobestack.targets.target import Target
 
 GROUP = Group("DNS", layer="prod", title="Public names in DNS")
 
@@ -21,7 +21,7 @@ GROUP = Group("DNS", layer="prod", title="Public names in DNS")
     faults=[fault(Unresolvable("s3.test"), expect="s3.test does not resolve")],
     impact="breaks",
 )
-def public_names(target: Any) -> Iterator[Finding]:
+def public_names(target: Target) -> Iterator[Finding]:
     for name in target.public_names():
         found = target.resolution(name)
         if not found.addresses:

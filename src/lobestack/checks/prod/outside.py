@@ -4,13 +4,13 @@ only a redirect to https (or a refusal) belongs."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 from lobestack.checks.faults import Recreate, SiteEdit, fault
 from lobestack.checks.registry import CheckSkipped, Finding, Group
 from lobestack.checks.stack.expose import INTERNAL_PORTS
-from lobestack.probes.http import ProbeError
+from lobestack.probes import ProbeError
 from lobestack.probes.ports import open_ports
+from lobestack.targets.target import Target
 
 GROUP = Group("OUTSIDE", layer="prod", title="Seen from outside", impact="exposure")
 # The services' own ports, in case one is published unchanged ("5432:5432"): PostgreSQL, MinIO API and console,
@@ -23,7 +23,7 @@ CONNECT_TIMEOUT_S = 2.0
 PLAIN_ON_TLS_PORT_OK = (400,)
 
 
-def internal_ports(target: Any) -> dict[int, str]:
+def internal_ports(target: Target) -> dict[int, str]:
     """Every port that must stay closed from outside, with what it is."""
     ports: dict[int, str] = {p: "a bundle port" for p in INTERNAL_PORTS}
     ports |= SERVICE_PORTS
@@ -48,7 +48,7 @@ def internal_ports(target: Any) -> dict[int, str]:
     ],
     supersedes=["EXPOSE-INTERNAL-PORTS"],
 )
-def internal(target: Any) -> Iterator[Finding]:
+def internal(target: Target) -> Iterator[Finding]:
     addresses = target.exposure_addresses()
     if not addresses:
         raise CheckSkipped(
@@ -93,7 +93,7 @@ def _is_https_redirect(status: int, location: str | None) -> bool:
         ),
     ],
 )
-def plain_http(target: Any) -> Iterator[Finding]:
+def plain_http(target: Target) -> Iterator[Finding]:
     admin = target.deployment.origin("LOGTO_ADMIN_ENDPOINT")
     s3 = target.deployment.origin("S3_ENDPOINT")
     http = target.http

@@ -4,13 +4,12 @@ Logto's database seeded as the real `logto db seed` leaves it."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 from urllib.parse import urlsplit
 
 from lobestack.checks.faults import Command, fault
 from lobestack.checks.registry import Finding, Group
 from lobestack.probes.postgres import PostgresProbeError, query
-from lobestack.targets.target import HOST_PORTS
+from lobestack.targets.target import HOST_PORTS, Target
 
 GROUP = Group("DB", layer="stack", title="Databases", impact="breaks")
 
@@ -19,7 +18,7 @@ def _psql(service: str, db: str, sql: str) -> tuple[str, ...]:
     return ("sh", "-c", f'psql -v ON_ERROR_STOP=1 -q -U "$POSTGRES_USER" -d {db} -c "{sql}"')
 
 
-def _database(target: Any, url_key: str, role: str) -> tuple[str, str, int] | Finding:
+def _database(target: Target, url_key: str, role: str) -> tuple[str, str, int] | Finding:
     """(url, host, port) to reach the database a service's URL names, through its published port."""
     service = getattr(target.deployment, role)
     url = service.environment.get(url_key, "") if service else ""
@@ -51,7 +50,7 @@ def _database(target: Any, url_key: str, role: str) -> tuple[str, str, int] | Fi
     ],
     needs=[HOST_PORTS],
 )
-def vector(target: Any) -> Iterator[Finding]:
+def vector(target: Target) -> Iterator[Finding]:
     where = _database(target, "DATABASE_URL", "lobe")
     if isinstance(where, Finding):
         yield where
@@ -83,7 +82,7 @@ def vector(target: Any) -> Iterator[Finding]:
     ],
     needs=[HOST_PORTS],
 )
-def logto_seeded(target: Any) -> Iterator[Finding]:
+def logto_seeded(target: Target) -> Iterator[Finding]:
     where = _database(target, "DB_URL", "logto")
     if isinstance(where, Finding):
         yield where

@@ -4,18 +4,18 @@ ports, LobeChat and Ollama are reached only through Nginx."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 from lobestack.checks.faults import Recreate, fault
 from lobestack.checks.registry import CheckSkipped, Finding, Group
 from lobestack.probes.ports import open_ports
+from lobestack.targets.target import Target
 
 GROUP = Group("EXPOSE", layer="stack", title="Exposure of internal ports")
 # The bundle's published ports: logto-db, lobe-db, MinIO API and console, Logto core and admin, LobeChat, Ollama.
 INTERNAL_PORTS = (25434, 25435, 29000, 29001, 23001, 23002, 23210, 21434)
 
 
-def internal_ports(target: Any) -> list[int]:
+def internal_ports(target: Target) -> list[int]:
     published = {
         b.host_port for s in target.deployment.compose.services.values() for b in s.ports if b.host_port is not None
     }
@@ -35,7 +35,7 @@ def internal_ports(target: Any) -> list[int]:
     ],
     impact="exposure",
 )
-def internal(target: Any) -> Iterator[Finding]:
+def internal(target: Target) -> Iterator[Finding]:
     addresses = target.exposure_addresses()
     if not addresses:
         raise CheckSkipped("the public names resolve to loopback only: exposure is judged from a non-loopback address")

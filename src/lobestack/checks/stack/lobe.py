@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from typing import Any
 
 from lobestack.checks.faults import EnvSet, fault
 from lobestack.checks.registry import Finding, Group
 from lobestack.deployment.model import Origin
-from lobestack.probes.http import ProbeError
+from lobestack.probes import ProbeError
+from lobestack.targets.target import Target
 
 GROUP = Group("LOBE", layer="stack", title="LobeChat")
 
@@ -27,7 +27,7 @@ GROUP = Group("LOBE", layer="stack", title="LobeChat")
     ],
     impact="breaks",
 )
-def providers(target: Any) -> Iterator[Finding]:
+def providers(target: Target) -> Iterator[Finding]:
     app = target.deployment.app_env("APP_URL")
     url = f"{app}/api/auth/providers"
     try:

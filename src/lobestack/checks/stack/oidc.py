@@ -7,16 +7,15 @@ import base64
 import hashlib
 import secrets
 from collections.abc import Iterator
-from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
 from lobestack.checks.faults import EnvSet, LogtoRedirectUris, Recreate, SiteEdit, fault
 from lobestack.checks.registry import Finding, Group
 from lobestack.deployment.model import Origin
+from lobestack.probes import ProbeError
 from lobestack.probes.container_fetch import fetch_from
-from lobestack.probes.http import ProbeError
-from lobestack.probes.oidc import ENDPOINT_KEYS, OidcProbeError, discover, discovery_url, error_code, jwks
-from lobestack.targets.target import CONTAINERS
+from lobestack.probes.oidc import ENDPOINT_KEYS, discover, discovery_url, error_code, jwks
+from lobestack.targets.target import CONTAINERS, Target
 
 GROUP = Group("OIDC", layer="stack", title="OIDC between LobeChat and Logto", impact="breaks")
 SCOPES = "openid offline_access profile email"  # LobeChat's Logto provider
@@ -45,11 +44,11 @@ CONSOLE_HOST_WITHOUT_PORT = (
 CALLBACK_NOT_REGISTERED = LogtoRedirectUris(("https://elsewhere.test/api/auth/callback/logto",))
 
 
-def issuer_of(target: Any) -> str:
+def issuer_of(target: Target) -> str:
     return target.deployment.app_env("AUTH_LOGTO_ISSUER")
 
 
-def callback_of(target: Any) -> str:
+def callback_of(target: Target) -> str:
     return f"{target.deployment.app_env('APP_URL')}/api/auth/callback/logto"
 
 
@@ -69,13 +68,9 @@ def callback_of(target: Any) -> str:
         ),
     ],
 )
-def discovery(target: Any) -> Iterator[Finding]:
+def discovery(target: Target) -> Iterator[Finding]:
     issuer = issuer_of(target)
-    try:
-        document = discover(target.http, issuer)
-    except OidcProbeError as exc:
-        yield Finding(str(exc))
-        return
+    document = discover(target.http, issuer)
     if document.get("issuer") != issuer:
         yield Finding(
             f"{discovery_url(issuer)}: discovery says issuer {document.get('issuer')!r}, not AUTH_LOGTO_ISSUER "
@@ -91,13 +86,9 @@ def discovery(target: Any) -> Iterator[Finding]:
     "advertises http:// endpoints behind TLS and LobeChat's token request fails",
     faults=[fault(NO_XFP, expect="token_endpoint 'http://auth.test/oidc/token' is not on the issuer's origin")],
 )
-def endpoints(target: Any) -> Iterator[Finding]:
+def endpoints(target: Target) -> Iterator[Finding]:
     issuer = issuer_of(target)
-    try:
-        document = discover(target.http, issuer)
-    except OidcProbeError as exc:
-        yield Finding(str(exc))
-        return
+    document = discover(target.http, issuer)
     expected = Origin.of(issuer)
     for key in ENDPOINT_KEYS:
         url = document.get(key)
@@ -134,13 +125,9 @@ def endpoints(target: Any) -> Iterator[Finding]:
         ),
     ],
 )
-def keys(target: Any) -> Iterator[Finding]:
-    try:
-        document = discover(target.http, issuer_of(target))
-        found = jwks(target.http, str(document.get("jwks_uri")))
-    except OidcProbeError as exc:
-        yield Finding(str(exc))
-        return
+def keys(target: Target) -> Iterator[Finding]:
+    document = discover(target.http, issuer_of(target))
+    found = jwks(target.http, str(document.get("jwks_uri")))
     algs = document.get("id_token_signing_alg_values_supported") or []
     if not algs:
         yield Finding("discovery advertises no id_token_signing_alg_values_supported")
@@ -160,15 +147,11 @@ def keys(target: Any) -> Iterator[Finding]:
         fault(*CONSOLE_HOST_WITHOUT_PORT, expect="serve the same keys"),
     ],
 )
-def tenant(target: Any) -> Iterator[Finding]:
+def tenant(target: Target) -> Iterator[Finding]:
     endpoint = target.deployment.auth_env("ENDPOINT") or target.deployment.env.get("LOGTO_ENDPOINT")
     admin = target.deployment.auth_env("ADMIN_ENDPOINT") or target.deployment.env.get("LOGTO_ADMIN_ENDPOINT")
-    try:
-        core = jwks(target.http, f"{endpoint}/oidc/jwks")
-        console = jwks(target.http, f"{admin}/oidc/jwks")
-    except OidcProbeError as exc:
-        yield Finding(str(exc))
-        return
+    core = jwks(target.http, f"{endpoint}/oidc/jwks")
+    console = jwks(target.http, f"{admin}/oidc/jwks")
     if core.fingerprints & console.fingerprints:
         yield Finding(
             f"{core.url} and {console.url} serve the same keys: one tenant answers both origins (ENDPOINT "
@@ -193,13 +176,9 @@ def _pkce() -> tuple[str, str]:
         fault(ADMIN_IS_ENDPOINT, expect="oidc.invalid_client"),
     ],
 )
-def client(target: Any) -> Iterator[Finding]:
+def client(target: Target) -> Iterator[Finding]:
     issuer = issuer_of(target)
-    try:
-        document = discover(target.http, issuer)
-    except OidcProbeError as exc:
-        yield Finding(str(exc))
-        return
+    document = discover(target.http, issuer)
     _, challenge = _pkce()
     query = urlencode(
         {
@@ -238,13 +217,9 @@ def client(target: Any) -> Iterator[Finding]:
     "recreate lobe",
     faults=[fault(EnvSet("AUTH_LOGTO_SECRET", "x" * 32, ("lobe",)), expect="invalid_client', expected 400")],
 )
-def client_secret(target: Any) -> Iterator[Finding]:
+def client_secret(target: Target) -> Iterator[Finding]:
     issuer = issuer_of(target)
-    try:
-        document = discover(target.http, issuer)
-    except OidcProbeError as exc:
-        yield Finding(str(exc))
-        return
+    document = discover(target.http, issuer)
     token_url = str(document.get("token_endpoint") or issuer + "/token")
     client_id = target.deployment.app_env("AUTH_LOGTO_ID")
     secret = target.deployment.app_env("AUTH_LOGTO_SECRET")
@@ -270,13 +245,9 @@ def client_secret(target: Any) -> Iterator[Finding]:
         )
 
 
-def _reach(target: Any, service: str, urls: dict[str, str]) -> Iterator[Finding]:
+def _reach(target: Target, service: str, urls: dict[str, str]) -> Iterator[Finding]:
     """From inside `service`, fetch each URL with the container's node; `urls` maps URL to what it must answer."""
-    try:
-        results = fetch_from(target, service, list(urls))
-    except RuntimeError as exc:
-        yield Finding(str(exc))
-        return
+    results = fetch_from(target, service, list(urls))
     for fetched in results:
         if fetched.error:
             yield Finding(f"from inside {service}, GET {fetched.url} failed: {fetched.error}")
@@ -304,7 +275,7 @@ def _reach(target: Any, service: str, urls: dict[str, str]) -> Iterator[Finding]
     ],
     needs=[CONTAINERS],
 )
-def reach_app(target: Any) -> Iterator[Finding]:
+def reach_app(target: Target) -> Iterator[Finding]:
     lobe = target.deployment.lobe
     if lobe is None:
         yield Finding("no LobeChat service in the compose file")
@@ -332,7 +303,7 @@ def reach_app(target: Any) -> Iterator[Finding]:
     ],
     needs=[CONTAINERS],
 )
-def reach_logto(target: Any) -> Iterator[Finding]:
+def reach_logto(target: Target) -> Iterator[Finding]:
     logto = target.deployment.logto
     if logto is None:
         yield Finding("no Logto service in the compose file")

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from typing import Any
 
 from lobestack.checks.faults import SiteEdit, fault
 from lobestack.checks.registry import Finding, Group
-from lobestack.probes.http import ProbeError
+from lobestack.probes import ProbeError
+from lobestack.targets.target import Target
 
 GROUP = Group("ROUTE", layer="stack", title="Routing")
 
@@ -29,7 +29,7 @@ GROUP = Group("ROUTE", layer="stack", title="Routing")
     ],
     impact="advice",
 )
-def admin_redirect(target: Any) -> Iterator[Finding]:
+def admin_redirect(target: Target) -> Iterator[Finding]:
     endpoint = target.deployment.env.get("LOGTO_ENDPOINT")
     expected = f"{target.deployment.env.get('LOGTO_ADMIN_ENDPOINT')}/console"
     for path in ("/admin", "/console"):
@@ -61,7 +61,7 @@ def admin_redirect(target: Any) -> Iterator[Finding]:
     ],
     impact="breaks",
 )
-def authorization_kept(target: Any) -> Iterator[Finding]:
+def authorization_kept(target: Target) -> Iterator[Finding]:
     # LobeChat 1.143.3's route (src/app/(backend)/api/auth/adapter/route.ts) answers 401 {error: "Unauthorized"}
     # unless the bearer matches KEY_VAULTS_SECRET, then 400 {error: "Invalid action"} for an action it does not
     # know: a read-only way to see the header arrive.

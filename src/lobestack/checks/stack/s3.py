@@ -9,13 +9,12 @@ import hashlib
 import os
 import secrets
 from collections.abc import Iterator
-from typing import Any
 
 from lobestack.checks.faults import Command, Recreate, SiteEdit, fault
 from lobestack.checks.registry import EXPOSURE, Finding, Group
-from lobestack.probes.http import ProbeError
+from lobestack.probes import ProbeError
 from lobestack.probes.s3 import S3Endpoint, s3_error
-from lobestack.targets.target import WRITES
+from lobestack.targets.target import WRITES, Target
 
 GROUP = Group("S3", layer="stack", title="S3 through the public endpoint")
 PROBE_PREFIX = "lobestack-probe"
@@ -37,7 +36,7 @@ _SET_READ_POLICY = (
 )
 
 
-def s3_of(target: Any) -> S3Endpoint:
+def s3_of(target: Target) -> S3Endpoint:
     d = target.deployment
     return S3Endpoint(
         endpoint=d.app_env("S3_ENDPOINT"),
@@ -47,16 +46,16 @@ def s3_of(target: Any) -> S3Endpoint:
     )
 
 
-def bucket_of(target: Any) -> str:
+def bucket_of(target: Target) -> str:
     return target.deployment.app_env("S3_BUCKET") or "lobe"
 
 
-def probe_key(target: Any, name: str) -> str:
+def probe_key(target: Target, name: str) -> str:
     return f"{PROBE_PREFIX}/{target.run_id}/{secrets.token_hex(4)}-{name}"
 
 
 @contextlib.contextmanager
-def written(target: Any, key: str, data: bytes) -> Iterator[tuple[int, str]]:
+def written(target: Target, key: str, data: bytes) -> Iterator[tuple[int, str]]:
     """PUT `data` at `key` with a presigned URL; yield (status, S3 error code); always DELETE it afterwards."""
     s3, bucket = s3_of(target), bucket_of(target)
     try:
@@ -86,7 +85,7 @@ def written(target: Any, key: str, data: bytes) -> Iterator[tuple[int, str]]:
     needs=[WRITES],
     impact="breaks",
 )
-def round_trip(target: Any) -> Iterator[Finding]:
+def round_trip(target: Target) -> Iterator[Finding]:
     data = os.urandom(ROUND_TRIP_BYTES)
     key = probe_key(target, "roundtrip.bin")
     where = f"{s3_of(target).endpoint}/{bucket_of(target)}/{key}"
@@ -123,7 +122,7 @@ def round_trip(target: Any) -> Iterator[Finding]:
     ],
     impact="breaks",
 )
-def cors(target: Any) -> Iterator[Finding]:
+def cors(target: Target) -> Iterator[Finding]:
     origin = target.deployment.app_env("APP_URL").rstrip("/")
     url = f"{s3_of(target).endpoint}/{bucket_of(target)}/{PROBE_PREFIX}/cors-preflight.bin"
     headers = {
@@ -165,7 +164,7 @@ def cors(target: Any) -> Iterator[Finding]:
     needs=[WRITES],
     impact="breaks",
 )
-def public_read(target: Any) -> Iterator[Finding]:
+def public_read(target: Target) -> Iterator[Finding]:
     acl_on = target.deployment.app_env("S3_SET_ACL") not in ("0", "false")
     public = target.deployment.app_env("S3_PUBLIC_DOMAIN").rstrip("/") or s3_of(target).endpoint
     key = probe_key(target, "public.txt")

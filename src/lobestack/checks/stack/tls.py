@@ -6,20 +6,19 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
 from lobestack.checks.faults import Certificate, SiteEdit, fault
 from lobestack.checks.registry import Finding, Group
 from lobestack.deployment.model import Origin
-from lobestack.probes import tls
-from lobestack.probes.http import ProbeError
+from lobestack.probes import ProbeError, tls
+from lobestack.targets.target import Target
 
 GROUP = Group("TLS", layer="stack", title="TLS of every public origin")
 ORIGIN_KEYS = ("APP_URL", "LOGTO_ENDPOINT", "LOGTO_ADMIN_ENDPOINT", "S3_ENDPOINT")
 HSTS_MIN_S = 31536000
 
 
-def origins(target: Any) -> list[Origin]:
+def origins(target: Target) -> list[Origin]:
     found: list[Origin] = []
     for key in ORIGIN_KEYS:
         origin = target.deployment.origin(key)
@@ -28,14 +27,14 @@ def origins(target: Any) -> list[Origin]:
     return found
 
 
-def _each(target: Any, probe) -> list:
+def _each(target: Target, probe) -> list:
     """Run `probe(origin)` for every https origin at once; each returns a list of findings."""
     chosen = origins(target)
     with ThreadPoolExecutor(max_workers=max(1, len(chosen))) as pool:
         return [f for found in pool.map(probe, chosen) for f in found]
 
 
-def _handshake(target: Any, origin: Origin) -> tls.Handshake:
+def _handshake(target: Target, origin: Origin) -> tls.Handshake:
     return tls.handshake(origin.host, target.address(origin.host), origin.port, target.ca_file, target.timeout_s)
 
 
@@ -47,7 +46,7 @@ def _handshake(target: Any, origin: Origin) -> tls.Handshake:
     faults=[fault(Certificate("s3.test", "untrusted"), expect="https://s3.test: the chain does not verify")],
     impact="breaks",
 )
-def chain(target: Any) -> Iterator[Finding]:
+def chain(target: Target) -> Iterator[Finding]:
     def probe(origin: Origin) -> list[Finding]:
         try:
             shake = _handshake(target, origin)
@@ -67,7 +66,7 @@ def chain(target: Any) -> Iterator[Finding]:
     faults=[fault(Certificate("auth.test", "wrong-name"), expect="https://auth.test: the certificate covers")],
     impact="breaks",
 )
-def name(target: Any) -> Iterator[Finding]:
+def name(target: Target) -> Iterator[Finding]:
     def probe(origin: Origin) -> list[Finding]:
         try:
             shake = _handshake(target, origin)
@@ -104,7 +103,7 @@ def name(target: Any) -> Iterator[Finding]:
     ],
     impact="exposure",
 )
-def protocols(target: Any) -> Iterator[Finding]:
+def protocols(target: Target) -> Iterator[Finding]:
     def probe(origin: Origin) -> list[Finding]:
         address = target.address(origin.host)
         found = []
@@ -132,7 +131,7 @@ def protocols(target: Any) -> Iterator[Finding]:
     ],
     impact="breaks",
 )
-def expiry(target: Any) -> Iterator[Finding]:
+def expiry(target: Target) -> Iterator[Finding]:
     minimum = target.context.min_cert_days
 
     def probe(origin: Origin) -> list[Finding]:
@@ -171,7 +170,7 @@ def expiry(target: Any) -> Iterator[Finding]:
     ],
     impact="exposure",
 )
-def redirect(target: Any) -> Iterator[Finding]:
+def redirect(target: Target) -> Iterator[Finding]:
     hosts = sorted({o.host for o in origins(target)})
 
     def probe(host: str) -> list[Finding]:
@@ -223,7 +222,7 @@ _MAX_AGE = re.compile(r"max-age\s*=\s*\"?(\d+)", re.IGNORECASE)
     ],
     impact="exposure",
 )
-def hsts(target: Any) -> Iterator[Finding]:
+def hsts(target: Target) -> Iterator[Finding]:
     def probe(origin: Origin) -> list[Finding]:
         url = f"{origin}/"
         try:

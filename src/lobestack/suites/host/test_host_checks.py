@@ -1,6 +1,6 @@
 """The host layer: the server itself through testinfra (`--hosts local://` by default, `ssh://user@server`,
 `docker://…`) against its deployment directory: Docker, the deployment's containers, ports, Nginx, time, disk and
-firewall. The checks run concurrently once per host (fixtures/host.py `host_results`); each test reports its own."""
+firewall. The checks run concurrently once per host (plugin/host.py `host_results`); each test reports its own."""
 
 from __future__ import annotations
 

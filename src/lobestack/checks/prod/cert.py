@@ -11,6 +11,7 @@ from lobestack.checks.faults import Certificate, fault
 from lobestack.checks.registry import WARN, Finding, Group
 from lobestack.checks.stack.tls import origins
 from lobestack.probes import tls
+from lobestack.targets.target import Target
 
 GROUP = Group("CERT", layer="prod", title="Certificate lifetime")
 
@@ -34,7 +35,7 @@ GROUP = Group("CERT", layer="prod", title="Certificate lifetime")
     supersedes=["TLS-EXPIRY"],
     impact="breaks",
 )
-def expiry(target: Any) -> Iterator[Finding]:
+def expiry(target: Target) -> Iterator[Finding]:
     minimum, warn = target.context.min_cert_days, target.context.warn_cert_days
     probes = [(origin, address) for origin in origins(target) for address in target.resolution(origin.host).addresses]
 

@@ -7,12 +7,22 @@ from typing import Any
 
 import pytest
 
-from fixtures.browser import attach_artifacts
 from lobestack.checks import all_checks
 from lobestack.checks.runner import evaluate
+from lobestack.plugin.browser import attach_artifacts
 from lobestack.report.plugin import REPORT_DIR
 
 FLOWS = {check.id: check for check in all_checks("e2e")}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    from lobestack.errors import BadInput
+    from lobestack.extras import require
+
+    try:
+        require("browser")
+    except BadInput as exc:
+        raise pytest.UsageError(str(exc)) from None
 
 
 @pytest.fixture

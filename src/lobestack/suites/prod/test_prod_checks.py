@@ -1,5 +1,5 @@
 """The prod layer: the deployment at its public URLs, from outside (read-only). It runs with the live layer
-(`tox -e prod` runs suites/stack and suites/prod together, all checks concurrently, once)."""
+(`tox -e prod` and `lobestack check prod` run the stack and prod suites together, all checks concurrently, once)."""
 
 from __future__ import annotations
 

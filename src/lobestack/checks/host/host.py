@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from lobestack.checks.faults import Recorded, Setting, fault
 from lobestack.checks.registry import Finding, Group
-from lobestack.probes.host import HostFacts, HostProbeError
+from lobestack.probes.host import HostFacts
 
 GROUP = Group("HOST", layer="host", title="Time, disk and firewall")
 
@@ -51,11 +51,7 @@ def clock(facts: HostFacts) -> Iterator[Finding]:
     impact="breaks",
 )
 def disk(facts: HostFacts) -> Iterator[Finding]:
-    try:
-        usages = facts.disk_usage()
-    except HostProbeError as exc:
-        yield Finding(str(exc))
-        return
+    usages = facts.disk_usage()
     ctx = facts.context
     for u in usages:
         more = f" and {len(u.paths) - 2} more" if len(u.paths) > 2 else ""
@@ -78,11 +74,7 @@ def disk(facts: HostFacts) -> Iterator[Finding]:
     impact="exposure",
 )
 def firewall(facts: HostFacts) -> Iterator[Finding]:
-    try:
-        rules = facts.firewall_rules()
-    except HostProbeError as exc:
-        yield Finding(str(exc))
-        return
+    rules = facts.firewall_rules()
     internal: dict[int, list[str]] = {}
     for name, service in facts.deployment.compose.services.items():
         for b in service.ports:

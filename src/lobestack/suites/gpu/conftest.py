@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from fixtures.host import mark_layer
+from lobestack.plugin.host import mark_layer
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -1,5 +1,5 @@
 """The live layer against a running stack (any target): routing, TLS, OIDC, LobeChat, S3, databases, exposure.
-The checks run concurrently once (fixtures/checks.py `live_results`); each test reports its own check."""
+The checks run concurrently once (plugin/checks.py `live_results`); each test reports its own check."""
 
 from __future__ import annotations
 

@@ -13,11 +13,11 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
 from lobestack.checks.faults import SiteEdit, fault
 from lobestack.checks.registry import CheckSkipped, Finding, Group
-from lobestack.probes.http import ProbeError
+from lobestack.probes import ProbeError
+from lobestack.targets.target import Target
 
 GROUP = Group("VERSION", layer="prod", title="Running versions")
 _RELEASE = re.compile(r"^v?(\d+\.\d+\.\d+)$")
@@ -43,7 +43,7 @@ def pinned(image_tag: str | None) -> str | None:
     return match.group(1) if match else None
 
 
-def _reported(target: Any, source: Source) -> tuple[str | None, str]:
+def _reported(target: Target, source: Source) -> tuple[str | None, str]:
     """(the version the service reports, or None with why not)."""
     if source.path is None:
         return None, source.why_none
@@ -81,7 +81,7 @@ def _reported(target: Any, source: Source) -> tuple[str | None, str]:
     ],
     impact="advice",
 )
-def versions(target: Any) -> Iterator[Finding]:
+def versions(target: Target) -> Iterator[Finding]:
     compared, reasons = 0, []
     for source in SOURCES:
         service = getattr(target.deployment, source.role)

@@ -1,0 +1,1 @@
+"""lobestack's shipped suites: run them with `lobestack check LAYER` or `pytest --pyargs lobestack.suites.LAYER`."""

@@ -1,0 +1,1 @@
+"""lobestack's e2e suite."""

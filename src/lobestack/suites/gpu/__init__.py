@@ -1,0 +1,1 @@
+"""lobestack's gpu suite."""

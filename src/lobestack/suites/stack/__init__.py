@@ -1,0 +1,1 @@
+"""lobestack's stack suite."""
