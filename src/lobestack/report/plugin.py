@@ -250,7 +250,8 @@ def pytest_html_results_table_header(cells: list[str]) -> None:
 
 
 def pytest_html_results_table_row(report: pytest.TestReport, cells: list[str]) -> None:
-    props = dict(report.user_properties)
+    # pytest-html also lists collection reports (a module skipped while collected), which have no user_properties
+    props = dict(getattr(report, "user_properties", ()))
     impact = str(props.get("check_impact", ""))
     if impact and props.get(WARNING_PROPERTY):
         impact += " (warned)"
