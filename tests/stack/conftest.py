@@ -54,7 +54,7 @@ def healthy_stack(standin_set: None, stack_ports: None, tmp_path_factory: pytest
 def reference_stack(
     reference_set: None, stack_ports: None, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[object]:
-    """A healthy stack of the reference set (real LobeChat 1.143.3 from its npm package), provisioned."""
+    """A healthy stack of the reference set (real LobeChat 1.143.3 and real Logto 1.37.1), provisioned."""
     yield from _healthy("reference", tmp_path_factory.mktemp("refstack"))
 
 

@@ -1,8 +1,8 @@
-"""Every browser flow proves itself on the reference stack (REAL LobeChat 1.143.3 built from its npm package, the
-Logto and MinIO stand-ins), in Debian's Chromium: it passes on the healthy stack, fails at the step its fault names
-with the cause the fault names while the fault is injected, and passes again once the fault is undone (every touched
-file back byte for byte). Passwords never reach a finding or an artifact; a failed flow leaves its trace, screenshot
-and final URL; `--target live` runs the same flows."""
+"""Every browser flow proves itself on the reference stack (REAL LobeChat 1.143.3 built from its npm package, REAL
+Logto 1.37.1 built from its release source, the MinIO stand-in), in Debian's Chromium: it passes on the healthy
+stack, fails at the step its fault names with the cause the fault names while the fault is injected, and passes again
+once the fault is undone (every touched file back byte for byte). Passwords never reach a finding or an artifact; a
+failed flow leaves its trace, screenshot and final URL; `--target live` runs the same flows."""
 
 from __future__ import annotations
 
@@ -64,9 +64,9 @@ def leaks(directory: Path, secrets: set[str]) -> list[str]:
 # --- the reference set itself: the real LobeChat, built from its npm package ----------------------------------------
 
 
-def _lobe_image(stack: Any) -> dict[str, Any]:
+def _image_labels(stack: Any, service: str) -> dict[str, Any]:
     container = subprocess.run(
-        ["docker", "compose", "-p", stack.project, "ps", "-q", "lobe"], capture_output=True, text=True, timeout=30
+        ["docker", "compose", "-p", stack.project, "ps", "-q", service], capture_output=True, text=True, timeout=30
     ).stdout.strip()
     inspected = subprocess.run(
         ["docker", "inspect", "--format", "{{json .Config.Labels}}", container],
@@ -78,7 +78,7 @@ def _lobe_image(stack: Any) -> dict[str, Any]:
 
 
 def test_reference_lobechat_is_the_real_one_built_from_npm(reference_stack: Any) -> None:
-    labels = _lobe_image(reference_stack)
+    labels = _image_labels(reference_stack, "lobe")
     assert labels["org.lobestack.standin"] == "false"
     assert labels["org.lobestack.built-from"] == "npm:@lobehub/chat@1.143.3"
     assert "built locally" in labels["org.opencontainers.image.title"]
@@ -88,6 +88,28 @@ def test_reference_lobechat_is_the_real_one_built_from_npm(reference_stack: Any)
     providers = reference_stack.http.get("https://lobe.test/api/auth/providers")
     assert providers.status == 200 and "logto" in json.loads(providers.text), providers.text[:300]
     assert providers.header("server") != "lobestack-lobechat-standin"
+
+
+def test_reference_logto_is_the_real_one_built_from_its_source(reference_stack: Any) -> None:
+    """The running `logto` is the real Logto 1.37.1: its labels, its core's package.json, the oidc-provider fork it
+    runs, and what a stand-in would not send (no stand-in Server header)."""
+    labels = _image_labels(reference_stack, "logto")
+    assert labels["org.lobestack.standin"] == "false"
+    assert labels["org.lobestack.built-from"].startswith("git:logto-io/logto@v1.37.1")
+    assert "not a stand-in" in labels["org.opencontainers.image.title"]
+    script = (
+        "const fs=require('fs'),p=require('path');"
+        "const core=JSON.parse(fs.readFileSync('/etc/logto/packages/core/package.json','utf8'));"
+        "const oidc=p.join(fs.realpathSync('/etc/logto/packages/core/node_modules/oidc-provider'),'package.json');"
+        "console.log(JSON.stringify({core:core.version,oidc:core.dependencies['oidc-provider'],"
+        "oidcVersion:JSON.parse(fs.readFileSync(oidc,'utf8')).version}))"
+    )
+    found = reference_stack.exec("logto", ["node", "-e", script])
+    facts = json.loads(found.stdout)
+    assert facts["core"] == "1.37.1", found.stdout + found.stderr
+    assert facts["oidc"].endswith("oidc-provider-b958a6a.tgz"), facts  # the fork at b958a6a3, not upstream's package
+    status = reference_stack.http.get("https://auth.test/api/status")
+    assert status.status == 204 and status.header("server") != "lobestack-logto-standin"
 
 
 def test_reference_lobechat_migrates_its_schema_on_real_pgvector(reference_stack: Any) -> None:

@@ -1,4 +1,5 @@
-"""`python -m lobestack provision` on a fresh reference stack, run exactly as a user runs it (the CLI, the names pinned
+"""`python -m lobestack provision` on a fresh reference stack (the REAL Logto 1.37.1 and LobeChat 1.143.3), run
+exactly as a user runs it (the CLI, the names pinned
 with --resolve, the deployment's own CA, Compose's files named by COMPOSE_FILE): the offline first admin fails with
 its explanation, `--plan` writes nothing, provisioning makes the OIDC checks pass and the test user sign in, a second
 run changes nothing, a drifted redirect URI is repaired, a wrong admin password is one line and exit 4, and the
@@ -28,11 +29,11 @@ OFFLINE = "/tmp/lobestack-offline"  # in the breached-password stand-in: close e
 
 
 @pytest.fixture(scope="module")
-def fresh_stack(standin_set: None, stack_ports: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator:
-    """A reference stack started and healthy, but not provisioned: Logto has no admin and no application."""
+def fresh_stack(reference_set: None, stack_ports: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator:
+    """A reference stack started and healthy, but not provisioned: the real Logto has no admin and no application."""
     from lobestack.targets.compose import EphemeralStack
 
-    stack = EphemeralStack.create(tmp_path_factory.mktemp("provision"), "standin")
+    stack = EphemeralStack.create(tmp_path_factory.mktemp("provision"), "reference")
     try:
         stack.up(timeout_s=240, provision=False)
         yield stack

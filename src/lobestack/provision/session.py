@@ -1,11 +1,18 @@
 """A client that keeps cookies, as a browser does, over the project's HttpProbe (names pinned like `curl --resolve`,
-the deployment's CA trusted): Logto's sign-in and first-run flows live in cookies (`_interaction`, `_session`)."""
+the deployment's CA trusted): Logto's sign-in and first-run flows live in cookies (`_interaction`, `_session`).
+
+Cookies are read as a browser reads them (RFC 6265 §5.2: the value is everything after the first `=` up to the first
+`;`), with the standard library's `http.cookiejar.parse_ns_headers`. Real Logto's oidc-provider fork sets JSON values
+(`_interaction={"admin-console":"…","_legacy":"…"}`, `_logto={"appId":"admin-console"}`), which
+`http.cookies.SimpleCookie` (an RFC 2109 parser) drops without a word: the interaction is then lost and Logto's
+experience API answers `400 session.not_found`."""
 
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
-from http.cookies import CookieError, SimpleCookie
+from http.cookiejar import parse_ns_headers
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -43,18 +50,15 @@ class WebSession:
     def _remember(self, url: str, response: Response) -> None:
         jar = self._jar.setdefault(self._origin(url), {})
         default_path = (urlsplit(url).path or "/").rsplit("/", 1)[0] or "/"
-        for header in response.set_cookies:
-            parsed: SimpleCookie = SimpleCookie()
-            try:
-                parsed.load(header)
-            except CookieError:
+        for pairs in parse_ns_headers(response.set_cookies):
+            (name, value), attributes = pairs[0], dict(pairs[1:])
+            if not name or value is None:  # no `=` in the name-value pair: a browser ignores the cookie
                 continue
-            for name, morsel in parsed.items():
-                expired = morsel["max-age"] in ("0", "-1") or morsel["expires"].startswith("Thu, 01 Jan 1970")
-                if expired or not morsel.value:
-                    jar.pop(name, None)
-                else:
-                    jar[name] = _Cookie(morsel.value, morsel["path"] or default_path)
+            if _expired(attributes) or not value:
+                jar.pop(name, None)
+                continue
+            path = attributes.get("path")
+            jar[name] = _Cookie(value, path if isinstance(path, str) and path.startswith("/") else default_path)
 
     def request(
         self,
@@ -95,6 +99,18 @@ class WebSession:
                 raise RedirectError(url, response)
             url = urljoin(url, location)
         raise RedirectError(url, None)
+
+
+def _expired(attributes: dict[str, Any]) -> bool:
+    """Max-Age wins over Expires (RFC 6265 §5.3); parse_ns_headers gives Expires as seconds since the epoch."""
+    max_age = attributes.get("max-age")
+    if max_age is not None:
+        try:
+            return int(max_age) <= 0
+        except (TypeError, ValueError):
+            pass
+    expires = attributes.get("expires")
+    return isinstance(expires, int | float) and expires <= time.time()
 
 
 class RedirectError(Exception):
