@@ -38,7 +38,8 @@ OFFLINE_FIRST_ADMIN = (
     "api.pwnedpasswords.com from the logto container (`docker compose logs logto` says 'fetch failed'). Logto "
     "applies that check to the console's first run and nothing public can turn it off before an admin exists: let "
     "the logto container reach api.pwnedpasswords.com for this one step, or create the first admin in the console "
-    "from a network where it can (see docs/provision.md, 'Offline first admin'); then run provision again without --create-admin"
+    "from a network where it can (see docs/provision.md, 'Offline first admin'); then run provision again without "
+    "--create-admin"
 )
 
 
