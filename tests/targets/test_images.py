@@ -227,3 +227,31 @@ def test_cli_images_builds_the_set_asked_for_and_says_which(
     assert asked == [images.BUILT_SETS[image_set]]
     assert out[0] == f"lobestack images: the {image_set} set ({images.SET_DESCRIPTIONS[image_set]})"
     assert re.fullmatch(r"lobestack images: 1 built, in \d+\.\d s", out[-1]), out
+
+
+def _docker_with_tags(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tags: list[str]) -> None:
+    """A `docker` whose `image inspect --format {{json .RepoTags}}` knows only `tags` (one image each), as Docker
+    answers: a line per image found, exit 1 when one is missing."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    known = " ".join(tags)
+    (bin_dir / "docker").write_text(
+        '#!/bin/sh\nshift 4\nrc=0\nfor ref in "$@"; do\n  case " ' + known + ' " in\n'
+        '    *" $ref "*) printf \'["%s"]\\n\' "$ref" ;;\n    *) rc=1 ;;\n  esac\ndone\nexit $rc\n'
+    )
+    (bin_dir / "docker").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+
+
+def test_the_official_sets_first_line_says_where_its_images_come_from(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    refs = images.official_images(None)
+    assert "svhd/logto:1.37.1" in refs and "lobehub/lobe-chat-database:v1.143.3" in refs
+    assert "ollama/ollama:0.6.8" not in refs  # the gpu profile is not started
+    assert "nginx:1.27.5-bookworm" in refs  # the ephemeral overlay's Nginx in front
+    _docker_with_tags(tmp_path, monkeypatch, refs[:2])
+    said = images.official_origin(refs)
+    assert said == f"2 present locally under their official names; pulled: {', '.join(refs[2:])}"
+    assert images.official_origin(refs[:2]) == "all 2 present locally under their official names"
+    assert images.official_origin(refs[2:]) == f"all {len(refs) - 2} pulled from their registries"

@@ -30,7 +30,7 @@ from lobestack.report.diff import compare, load_previous, streaks
 from lobestack.report.summary import CheckResult, Summary
 from lobestack.report.verdict import Reported
 from lobestack.targets import FILES, TARGETS, target_class
-from lobestack.targets.images import SET_DESCRIPTIONS
+from lobestack.targets.images import SET_DESCRIPTIONS, official_images, official_origin
 
 REDACTOR = pytest.StashKey[Redactor]()
 SUMMARY = pytest.StashKey[Summary]()
@@ -170,7 +170,15 @@ def first_line(config: pytest.Config) -> str:
     if summary.host:
         return f"{line} host={summary.host} deployment={summary.deployment or '(none)'}"
     if images and summary.target in TARGETS and target_class(summary.target).ephemeral:
-        line += f" images={images} ({SET_DESCRIPTIONS.get(images, '?')})"
+        described = SET_DESCRIPTIONS.get(images, "?")
+        if images == "official":
+            given = config.getoption("deployment", None)
+            try:
+                refs = official_images(Path(given) if given else None)
+            except BadInput:
+                refs = []  # the deployment's own error is reported where it is loaded
+            described += f": {official_origin(refs)}"
+        line += f" images={images} ({described})"
     if summary.addresses:
         line += " names: " + " ".join(summary.addresses)
     return line

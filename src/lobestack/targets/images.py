@@ -41,6 +41,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import yaml
+
 from lobestack.errors import BadInput
 
 HASH_LABEL = "org.lobestack.context-hash"
@@ -136,6 +138,47 @@ STANDIN_IMAGES = BUILT_SETS["standin"]
 
 class ImageBuildError(RuntimeError):
     pass
+
+
+def official_images(deployment: Path | None) -> list[str]:
+    """The images a stack of the official set runs: the services the default profiles start, of `deployment` (the
+    pre-deploy gate) or of the bundle, and the ephemeral overlay's own (Nginx in front, the breached-password
+    stand-in). Literal names only: the bundle pins every image."""
+    from lobestack.deployment import load_deployment
+    from lobestack.render.bundle import bundle_dir
+
+    if deployment is not None:
+        refs = [s.image for s in load_deployment(deployment).compose.services.values() if s.active and s.image]
+    else:
+        services = yaml.safe_load((bundle_dir() / "docker-compose.yml").read_text(encoding="utf-8"))["services"]
+        refs = [str(s["image"]) for s in services.values() if s.get("image") and not s.get("profiles")]
+    overlay = bundle_dir() / "ephemeral" / "docker-compose.ephemeral.yml"
+    refs += [str(s["image"]) for s in yaml.safe_load(overlay.read_text(encoding="utf-8"))["services"].values()]
+    return list(dict.fromkeys(refs))
+
+
+def official_origin(refs: list[str]) -> str:
+    """Where the official set's images come from, said on a run's first line: those present locally under their
+    official names are used as they are, Compose pulls the rest."""
+    if not refs:
+        return "no image named"
+    try:
+        found = subprocess.run(
+            ["docker", "image", "inspect", "--format", "{{json .RepoTags}}", *refs],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return "Docker could not be asked which are present locally"
+    tags = {tag for line in found.splitlines() if line.strip() for tag in json.loads(line) or []}
+    present = [ref for ref in refs if ref in tags or f"{ref}:latest" in tags]
+    pulled = [ref for ref in refs if ref not in present]
+    if not pulled:
+        return f"all {len(refs)} present locally under their official names"
+    if not present:
+        return f"all {len(refs)} pulled from their registries"
+    return f"{len(present)} present locally under their official names; pulled: {', '.join(pulled)}"
 
 
 def checkout_dir(root: str = "standins") -> Path:
