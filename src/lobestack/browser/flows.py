@@ -345,7 +345,11 @@ def console(flow: Flow, *, may_create: bool) -> None:
             raise FlowFailure(expected, "the browser's error page", flow.browser_refused() or "")
         if landed is None:
             blank = "" if page.locator("body").inner_text(timeout=2000).strip() else " (a blank page)"
-            raise FlowFailure(expected, f"nothing usable after {STEP_TIMEOUT_S:.0f} s{blank}")
+            raise FlowFailure(
+                expected,
+                f"nothing usable after {STEP_TIMEOUT_S:.0f} s{blank}",
+                _default_tenant_cause(flow, admin_endpoint) or "",
+            )
         if origin_of(page.url) != admin_origin:
             raise FlowFailure(expected, f"a {landed} page on {origin_of(page.url)}")
 
@@ -407,11 +411,25 @@ def _console_tenant(flow: Flow, admin_endpoint: str) -> str:
 
     expected_issuer = f"{admin_endpoint.rstrip('/')}/oidc"
     try:
-        issuer = discover(flow.target.http, expected_issuer).get("issuer")
+        discover(flow.target.http, expected_issuer)
     except OidcProbeError as exc:
         return f"the console origin's discovery does not answer: {exc}"
+    return _default_tenant_cause(flow, admin_endpoint) or (
+        "the console origin is Logto's admin tenant, yet it has no sign-in session for the console"
+    )
+
+
+def _default_tenant_cause(flow: Flow, admin_endpoint: str) -> str | None:
+    """Why the console origin is served by Logto's default tenant, when its discovery says so; None otherwise."""
+    from lobestack.probes.oidc import OidcProbeError, discover
+
+    expected_issuer = f"{admin_endpoint.rstrip('/')}/oidc"
+    try:
+        issuer = discover(flow.target.http, expected_issuer).get("issuer")
+    except OidcProbeError:
+        return None
     if issuer == expected_issuer:
-        return "the console origin is Logto's admin tenant, yet it has no sign-in session for the console"
+        return None
     configured = flow.deployment.auth_env("ADMIN_ENDPOINT")
     endpoint = flow.deployment.auth_env("ENDPOINT")
     cause = (

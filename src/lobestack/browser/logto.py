@@ -106,7 +106,8 @@ class Logto:
         self.page.locator(SUBMIT).first.click()
 
     def in_console(self, admin_origin: str) -> bool:
-        """In the console proper: on the console origin under /console, past its first run and its sign-in."""
+        """In the console proper: on the console origin under /console, past its first run and its sign-in, with the
+        console's own app running."""
         url = self.page.url
         path = urlsplit(url).path
         return (
@@ -114,4 +115,20 @@ class Logto:
             and (path == "/console" or path.startswith("/console/"))
             and path != "/console/welcome"
             and not self.visible(IDENTIFIER)
+            and self.runs_console_app()
         )
+
+    def runs_console_app(self) -> bool:
+        """The page runs the console's single-page app, whose scripts are under /console/ (its assets). A URL alone
+        does not tell: when the console origin is served by the default tenant (seen on real Logto 1.37.1 with
+        ADMIN_ENDPOINT = ENDPOINT), /console answers 200 with the sign-in app's shell (scripts under /assets/),
+        which renders nothing there."""
+        try:
+            return bool(
+                self.page.evaluate(
+                    "() => [...document.scripts].some(s => s.src && "
+                    "new URL(s.src, location.href).pathname.startsWith('/console/'))"
+                )
+            )
+        except Exception:  # the page is navigating: not (yet) the console
+            return False

@@ -83,8 +83,32 @@ if (!(window.isSecureContext && window.crypto && window.crypto.subtle)) {
 }
 </script>`;
 
+// Real Logto's console is a single-page app whose scripts are under /console/assets/; the sign-in app's are under
+// /assets/. A browser tells the console proper apart by them (the URL alone does not: see experienceShell).
+export const CONSOLE_ASSET = '/console/assets/index-standin.js';
+export const EXPERIENCE_ASSET = '/assets/index-standin.js';
+
 export function consolePage({ heading, body }) {
-  return page({ title: `${heading} - Logto Console`, body, script: CONSOLE_SCRIPT });
+  return page({ title: `${heading} - Logto Console`, body, script: `${CONSOLE_SCRIPT}\n<script src="${CONSOLE_ASSET}"></script>` });
+}
+
+/** What real Logto 1.37.1's default tenant answers for a path its sign-in app does not render (its /console when
+ * the console origin is served by the default tenant): 200, the app's shell with an empty <title> and its script,
+ * and nothing on the page. */
+export function experienceShell() {
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="generator" content="lobestack-logto-standin">
+<title></title>
+<script type="module" src="${EXPERIENCE_ASSET}"></script>
+</head>
+<body>
+<div id="app"></div>
+</body>
+</html>
+`;
 }
 
 export function consoleWelcomePage() {

@@ -318,6 +318,12 @@ function buildApp(cfg, tenants, cookieKeys) {
       return experience(ctx, () => tenant.managementRoutes(ctx, next));
     }
     if (path === '/unknown-session') return html(ctx, pages.unknownSessionPage());
+    // The apps' scripts (empty here): a browser tells the console's app from the sign-in app's by them.
+    if (path === pages.CONSOLE_ASSET || path === pages.EXPERIENCE_ASSET) {
+      ctx.type = 'application/javascript';
+      ctx.body = '';
+      return undefined;
+    }
     if (path === '/sign-in') return signIn(ctx, tenant);
     if (path === '/consent') return consent(ctx, tenant);
     if (tenant.name === 'admin') {
@@ -336,8 +342,12 @@ function buildApp(cfg, tenants, cookieKeys) {
         if (!admin) return consoleSignIn(ctx, cfg);
         return html(ctx, pages.getStartedPage({ admin: admin.username }));
       }
-    } else if (path === '/console' || path.startsWith('/console/') || path.startsWith('/register')) {
-      // The default tenant serves no console: Logto's experience app ends on "unknown session".
+    } else if (path === '/console' || path.startsWith('/console/')) {
+      // The default tenant serves no console: its sign-in app answers with its shell, which renders nothing here
+      // (seen on real Logto 1.37.1 when ADMIN_ENDPOINT = ENDPOINT: /console on the console origin, 200, blank).
+      return html(ctx, pages.experienceShell());
+    } else if (path.startsWith('/register')) {
+      // Without an interaction the sign-in app ends on "unknown session".
       return ctx.redirect('/unknown-session');
     }
     return next();
