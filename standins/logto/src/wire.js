@@ -70,7 +70,13 @@ export function withLogtoWire(handler, cookieKeys) {
       for (const c of split) {
         if (c.name !== INTERACTION || !c.value) continue;
         if (!c.value.startsWith('{')) {
-          const clientId = url.searchParams.get('client_id') || '_legacy';
+          // The fork keys it by the interaction's client: the authorization request names it; a resumed one
+          // (/oidc/auth/<uid>) is the client whose interaction that uid was.
+          const resumed = url.pathname.match(/\/auth\/([^/]+)$/)?.[1];
+          const clientId =
+            url.searchParams.get('client_id') ||
+            Object.keys(mapping).find((k) => k !== '_legacy' && (mapping[k] === resumed || mapping[k] === mapping._legacy)) ||
+            '_legacy';
           c.value = JSON.stringify({ ...mapping, [clientId]: c.value, _legacy: c.value });
           c.cookie = [`${INTERACTION}=${c.value}`, ...c.attributes].join(';');
         }
