@@ -135,6 +135,19 @@ def _deep_match(s: str, p: str) -> bool:
     return not s and not p
 
 
+def cors_allow_origins(value: str) -> list[str]:
+    """MINIO_API_CORS_ALLOW_ORIGIN as MinIO reads it (internal/config/api/api.go LookupConfig): split on commas,
+    entries used as written (no trimming); unset or empty means `*`. A list with an empty entry (`a,,b`, a trailing
+    comma) is "invalid cors value": MinIO logs it and starts with the API defaults, so every origin is allowed."""
+    if not value:
+        return ["*"]
+    origins = value.split(",")
+    if "" in origins:
+        print("Invalid api configuration: invalid cors value (so every origin is allowed: *)", file=sys.stderr)
+        return ["*"]
+    return origins
+
+
 # --------------------------------------------------------------------------- policy evaluation (subset)
 def _as_list(v) -> list:
     if v is None:
@@ -836,9 +849,7 @@ def serve(argv: list[str]) -> int:
         if "{" not in d and "://" not in d:
             os.makedirs(d, exist_ok=True)
 
-    # like MinIO: split on commas, entries used as written (no trimming); unset or empty means "*"
-    cors_env = os.environ.get("MINIO_API_CORS_ALLOW_ORIGIN", "") or "*"
-    cors_origins = cors_env.split(",")
+    cors_origins = cors_allow_origins(os.environ.get("MINIO_API_CORS_ALLOW_ORIGIN", ""))
     verify_sig = not _truthy("LOBESTACK_MINIO_SKIP_SIGV4")
     enforce = _truthy("LOBESTACK_MINIO_ENFORCE_POLICIES")
 

@@ -166,7 +166,7 @@ def test_text_with_its_own_line_breaks_keeps_them_and_escapes_the_rest(text: str
 
 
 def test_a_failure_outside_a_check_is_shown_escaped() -> None:
-    """A stack that did not start (fixtures/stack.py) or captured output may quote a server: escaped too."""
+    """A stack that did not start (plugin/stack.py) or captured output may quote a server: escaped too."""
     report = pytest.TestReport(
         "suites/stack/x.py::test_check[STACK-VHOST-APP]",
         ("x", 0, "x"),

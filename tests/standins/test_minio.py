@@ -204,7 +204,9 @@ def test_cors_preflight_from_the_app_origin_allows_put(minio: Started) -> None:
     assert answer.headers["Vary"] == "Origin, Access-Control-Request-Method, Access-Control-Request-Headers"
 
 
-@pytest.mark.parametrize("origin", ["https://evil.test", "http://lobe.test", "https://lobe.test:8443", "lobe.test"])
+@pytest.mark.parametrize(
+    "origin", ["https://lobestack-foreign.invalid", "http://lobe.test", "https://lobe.test:8443", "lobe.test"]
+)
 def test_cors_preflight_from_another_origin_gets_no_allow_origin(minio: Started, origin: str) -> None:
     answer = preflight(minio, origin)
     assert answer.status_code == 204
@@ -225,6 +227,34 @@ def test_cors_origin_without_scheme_never_matches_the_browser_origin(harness: Ha
         assert preflight(minio, "https://app.other.test").headers["Access-Control-Allow-Origin"] == (
             "https://app.other.test"
         )
+
+
+FOREIGN = "https://lobestack-foreign.invalid"
+
+
+@pytest.mark.parametrize(
+    "cors",
+    ["*", f"{APP_ORIGIN},", f"{APP_ORIGIN},,https://admin.test"],
+    ids=["wildcard", "trailing-comma", "empty-entry"],
+)
+def test_cors_allowing_every_origin_echoes_a_foreign_one_with_credentials(harness: Harness, cors: str) -> None:
+    """As MinIO: `*` goes through the origin function (rs/cors then echoes the Origin, never `*`, and allows
+    credentials); a list with an empty entry is "invalid cors value" and MinIO falls back to its default, `*`."""
+    with harness.running(
+        "minio",
+        f"cors-{secrets.token_hex(2)}",
+        env={"MINIO_API_CORS_ALLOW_ORIGIN": cors},
+        command=["server", "/data"],
+        ports=(9000,),
+        ready=http_ready(9000, "/minio/health/live", status=200),
+    ) as minio:
+        for origin in (FOREIGN, APP_ORIGIN):
+            answer = preflight(minio, origin)
+            assert answer.status_code == 204
+            assert answer.headers["Access-Control-Allow-Origin"] == origin
+            assert answer.headers["Access-Control-Allow-Credentials"] == "true"
+        if cors != "*":
+            assert "invalid cors value" in minio.logs()
 
 
 def test_anonymous_read_follows_mc_anonymous_set(minio: Started, app) -> None:

@@ -56,6 +56,7 @@ from lobestack.targets.target import (
     ServiceState,
     Target,
     TargetOptions,
+    public_names_of,
 )
 
 os.environ.setdefault("TESTCONTAINERS_RYUK_DISABLED", "true")
@@ -71,6 +72,8 @@ CONSOLE_ADMIN_USERNAME = "admin"
 EPHEMERAL_SERVICES = ("nginx", "pwned-passwords")
 PWNED_PASSWORDS_NAME = "api.pwnedpasswords.com"
 RUN_OVERRIDE = "docker-compose.run.yml"
+# The network the overlay creates for its own services when no service of the deployment is on one they can join.
+OWN_NETWORK = "lobestack-ephemeral"
 FAST_HEALTH_INTERVAL_S = 1
 
 
@@ -399,8 +402,20 @@ class EphemeralStack(Target):
                     raise StackStartError(name, state.failed, self._health_output(name), self.log_tail(name))
             returncode = self._up.poll()
             if returncode not in (None, 0):
-                stuck = next((n for n in expected if n not in self.durations), "compose")
                 stderr = self._up.stderr.read() if self._up.stderr else ""
+                failed = _failed_service(stderr, expected)
+                if failed is not None:  # compose names it (" cache Error …"): an image it could not pull, …
+                    name, error = failed
+                    image = (
+                        self.deployment.compose.services[name].image if name in self.deployment.compose.services else ""
+                    )
+                    raise StackStartError(
+                        name,
+                        f"`docker compose up` failed{f' (image {image})' if image else ''}: {error}",
+                        self._health_output(name),
+                        self.log_tail(name),
+                    )
+                stuck = next((n for n in expected if n not in self.durations), "compose")
                 raise StackStartError(
                     stuck,
                     f"`docker compose up` failed: {_last_line(stderr)}",
@@ -667,11 +682,50 @@ def built_set_override(deployment: Deployment, images: str) -> dict:
     return {"services": services}
 
 
+def service_networks(spec: dict) -> list[str]:
+    """The networks a service of a compose file joins: none with a `network_mode` (host, another service's), the
+    project's `default` when it names none."""
+    if spec.get("network_mode"):
+        return []
+    networks = spec.get("networks")
+    return ["default"] if networks is None else [str(n) for n in networks]
+
+
+def attachments(deployment: Deployment) -> tuple[dict[str, dict], dict[str, dict]]:
+    """What the ephemeral stack's own services need from any compose layout, by role, never by our names:
+    (services, networks) for the run's override.
+
+    - the breached-password stand-in joins every network the deployment's services use, under the name Logto
+      calls (api.pwnedpasswords.com), whatever those networks are called; where there is none it can join, on a
+      network of its own;
+    - LobeChat and Logto (found by image) get the public names pinned to Docker's gateway, where the stack's Nginx
+      listens, unless the layout pins them itself (our bundle does)."""
+    joined: list[str] = []
+    for service in deployment.compose.services.values():
+        joined += [n for n in service_networks(service.spec) if n not in joined]
+    networks: dict[str, dict] = {}
+    if not joined:
+        joined, networks = [OWN_NETWORK], {OWN_NETWORK: {}}
+    services: dict[str, dict] = {
+        "pwned-passwords": {"networks": {n: {"aliases": [PWNED_PASSWORDS_NAME]} for n in joined}}
+    }
+    names = public_names_of(deployment)
+    for service in (deployment.lobe, deployment.logto):
+        if service is None or service.spec.get("network_mode"):
+            continue
+        pinned = {h.split(":", 1)[0] for h in service.extra_hosts}
+        missing = [f"{n}:host-gateway" for n in names if n not in pinned]
+        if missing:
+            services[service.name] = {"extra_hosts": missing}
+    return services, networks
+
+
 def write_run_override(root: Path, *, keep: bool, workdir: Path, owner: str) -> None:
-    """This run's own Compose override: owner labels on every container, network and volume, and health polled
-    every second (the production healthcheck commands unchanged; retries scaled so a service gets as long as in
-    production before it counts as unhealthy)."""
+    """This run's own Compose override: owner labels on every container, network and volume, health polled every
+    second (the production healthcheck commands unchanged; retries scaled so a service gets as long as in
+    production before it counts as unhealthy), and the ephemeral services attached to the layout (`attachments`)."""
     deployment = load_deployment(root)
+    attached, own_networks = attachments(deployment)
     labels = {OWNER_LABEL: owner, KEEP_LABEL: "1" if keep else "0", WORKDIR_LABEL: str(workdir)}
     services: dict[str, dict] = {}
     for name, service in deployment.compose.services.items():
@@ -684,13 +738,16 @@ def write_run_override(root: Path, *, keep: bool, workdir: Path, owner: str) -> 
                 "interval": f"{FAST_HEALTH_INTERVAL_S}s",
                 "retries": max(retries, round(retries * interval / FAST_HEALTH_INTERVAL_S)),
             }
-        services[name] = entry
+        services[name] = {**entry, **attached.get(name, {})}
     for name in EPHEMERAL_SERVICES:
-        services[name] = {"labels": dict(labels)}
+        services[name] = {"labels": dict(labels), **attached.get(name, {})}
     raw = deployment.compose.data
     override = {
         "services": services,
-        "networks": {name: {"labels": dict(labels)} for name in (raw.get("networks") or {"default": {}})},
+        "networks": {
+            name: {**own_networks.get(name, {}), "labels": dict(labels)}
+            for name in [*(raw.get("networks") or {"default": {}}), *own_networks]
+        },
         "volumes": {name: {"labels": dict(labels)} for name in (raw.get("volumes") or {})},
     }
     if "default" not in override["networks"]:
@@ -707,6 +764,15 @@ def _seconds(text: str) -> float:
     for number, unit in re.findall(r"(\d+(?:\.\d+)?)(ms|us|h|m|s)", text):
         total += float(number) * {"h": 3600, "m": 60, "s": 1, "ms": 0.001, "us": 1e-6}[unit]
     return total or 30.0
+
+
+def _failed_service(stderr: str, services: list[str]) -> tuple[str, str] | None:
+    """The first service `docker compose up` reports an error for (its progress line ` NAME Error REASON`)."""
+    for line in stderr.splitlines():
+        match = re.match(r"\s*(\S+)\s+Error\s+(.*)$", line)
+        if match and match.group(1) in services:
+            return match.group(1), match.group(2).strip()
+    return None
 
 
 def _last_line(text: str) -> str:

@@ -37,6 +37,16 @@ CAPABILITIES = {
 PUBLIC_URL_KEYS = ("APP_URL", "LOGTO_ENDPOINT", "LOGTO_ADMIN_ENDPOINT", "S3_ENDPOINT", "S3_PUBLIC_DOMAIN")
 
 
+def public_names_of(deployment: Deployment) -> list[str]:
+    """Every public name of a deployment (the hosts of its public URLs), in a stable order."""
+    names: list[str] = []
+    for key in PUBLIC_URL_KEYS:
+        origin = deployment.origin(key)
+        if origin is not None and origin.host not in names:
+            names.append(origin.host)
+    return names
+
+
 @dataclass(frozen=True)
 class Account:
     """An account the browser flows sign in with. The password never reaches a repr, a log or a report."""
@@ -148,12 +158,7 @@ class Target(ABC):
 
     def public_names(self) -> list[str]:
         """Every public name of the deployment (the hosts of its public URLs), in a stable order."""
-        names: list[str] = []
-        for key in PUBLIC_URL_KEYS:
-            origin = self.deployment.origin(key)
-            if origin is not None and origin.host not in names:
-                names.append(origin.host)
-        return names
+        return public_names_of(self.deployment)
 
     def resolution(self, name: str) -> Resolution:
         """Where `name` points for this target (pinned targets: their one address)."""

@@ -1,6 +1,6 @@
 """S3 through the public endpoint, as LobeChat and the browser use it: presigned PUT and GET round-trip the bytes,
-CORS lets the app's origin upload, and anonymous reads follow S3_SET_ACL. What these checks write lives under
-`lobestack-probe/<run id>/` and is removed, even when a check fails."""
+CORS lets the app's origin upload and refuses a foreign one, and anonymous reads follow S3_SET_ACL. What these
+checks write lives under `lobestack-probe/<run id>/` and is removed, even when a check fails."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from lobestack.checks.faults import Command, Recreate, SiteEdit, fault
 from lobestack.checks.registry import EXPOSURE, Finding, Group
 from lobestack.probes import ProbeError
+from lobestack.probes.http import Response
 from lobestack.probes.s3 import S3Endpoint, s3_error
 from lobestack.targets.target import WRITES, Target
 
@@ -104,37 +105,50 @@ def round_trip(target: Target) -> Iterator[Finding]:
             yield Finding(f"presigned GET {where}: {len(response.body)} bytes that differ from the {len(data)} put")
 
 
+# An origin no deployment serves (.invalid never resolves): a preflight from it must be refused.
+FOREIGN_ORIGIN = "https://lobestack-foreign.invalid"
+_APP_ORIGIN_VALUE = "MINIO_API_CORS_ALLOW_ORIGIN: ${APP_URL:?set APP_URL in .env}"
+
+
 @GROUP.check(
     "S3-CORS",
-    title="a CORS preflight from APP_URL's origin for a PUT to S3_ENDPOINT is allowed, echoing exactly that origin",
+    title="a CORS preflight for a PUT to S3_ENDPOINT is allowed from APP_URL's origin, echoing exactly that origin, "
+    "and refused from a foreign origin",
     fix="MINIO_API_CORS_ALLOW_ORIGIN = APP_URL's origin, scheme included (https://lobe.example.com); the browser "
-    "uploads straight to S3_ENDPOINT",
+    "uploads straight to S3_ENDPOINT. Never `*` (MinIO then echoes any origin, with credentials), no pattern that "
+    "matches other sites, no empty entry (a trailing comma makes MinIO reject the list and allow every origin)",
     faults=[
         fault(
             Recreate(
                 "docker-compose.yml",
-                "MINIO_API_CORS_ALLOW_ORIGIN: ${APP_URL:?set APP_URL in .env}",
+                _APP_ORIGIN_VALUE,
                 "MINIO_API_CORS_ALLOW_ORIGIN: lobe.test",
                 ("minio", "minio-init"),
             ),
             expect="Access-Control-Allow-Origin None",
-        )
+        ),
+        fault(
+            Recreate(
+                "docker-compose.yml", _APP_ORIGIN_VALUE, 'MINIO_API_CORS_ALLOW_ORIGIN: "*"', ("minio", "minio-init")
+            ),
+            expect=f"from the foreign origin {FOREIGN_ORIGIN}: allowed",
+        ),
+        fault(  # MinIO rejects a list with an empty entry ("invalid cors value") and falls back to its default, *
+            Recreate("docker-compose.yml", _APP_ORIGIN_VALUE, _APP_ORIGIN_VALUE + ",", ("minio", "minio-init")),
+            expect=f"from the foreign origin {FOREIGN_ORIGIN}: allowed",
+        ),
     ],
     impact="breaks",
 )
 def cors(target: Target) -> Iterator[Finding]:
     origin = target.deployment.app_env("APP_URL").rstrip("/")
     url = f"{s3_of(target).endpoint}/{bucket_of(target)}/{PROBE_PREFIX}/cors-preflight.bin"
-    headers = {
-        "Origin": origin,
-        "Access-Control-Request-Method": "PUT",
-        "Access-Control-Request-Headers": "content-type",
-    }
     try:
-        response = target.http.request("OPTIONS", url, headers=headers)
+        answers = {o: _preflight(target, url, o) for o in (origin, FOREIGN_ORIGIN)}
     except ProbeError as exc:
         yield Finding(f"OPTIONS {url}: {exc}")
         return
+    response = answers[origin]
     allowed = response.header("access-control-allow-origin")
     methods = (response.header("access-control-allow-methods") or "PUT").upper()
     if response.status >= 300 or allowed != origin or "PUT" not in methods:
@@ -142,6 +156,26 @@ def cors(target: Target) -> Iterator[Finding]:
             f"preflight OPTIONS {url} from {origin}: {response.status}, Access-Control-Allow-Origin {allowed!r}, "
             f"Allow-Methods {methods!r}; expected {origin!r} allowing PUT"
         )
+    foreign = answers[FOREIGN_ORIGIN]
+    allowed = foreign.header("access-control-allow-origin")
+    if foreign.status < 300 and allowed in (FOREIGN_ORIGIN, "*"):
+        credentials = (foreign.header("access-control-allow-credentials") or "").lower() == "true"
+        yield Finding(
+            f"preflight OPTIONS {url} from the foreign origin {FOREIGN_ORIGIN}: allowed (Access-Control-Allow-Origin "
+            f"{allowed!r}{', with credentials' if credentials else ''}): any web site's scripts can call S3 from a "
+            "visitor's browser and read the answers (with MinIO: MINIO_API_CORS_ALLOW_ORIGIN is `*`, a pattern "
+            "that matches every site, or a list MinIO rejected for an empty entry)",
+            impact=EXPOSURE,
+        )
+
+
+def _preflight(target: Target, url: str, origin: str) -> Response:
+    headers = {
+        "Origin": origin,
+        "Access-Control-Request-Method": "PUT",
+        "Access-Control-Request-Headers": "content-type",
+    }
+    return target.http.request("OPTIONS", url, headers=headers)
 
 
 @GROUP.check(

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from lobestack.checks.faults import AddFile, Edit, SetEnv, fault, passes
-from lobestack.checks.registry import CheckSkipped, Finding, Group
+from lobestack.checks.registry import EXPOSURE, CheckSkipped, Finding, Group
 from lobestack.checks.static.applies import cannot_judge, minio_of, nginx_of
 from lobestack.deployment import Deployment
 from lobestack.deployment.compose import Service
@@ -243,7 +243,8 @@ def upstreams(d: Deployment) -> Iterator[Finding]:
 @GROUP.check(
     "XREF-CORS-ORIGIN",
     title="MinIO's CORS origin is LobeChat's APP_URL origin, scheme included",
-    fix="MINIO_API_CORS_ALLOW_ORIGIN: ${APP_URL} on the minio service (browsers upload from the app origin)",
+    fix="MINIO_API_CORS_ALLOW_ORIGIN: ${APP_URL} on the minio service (browsers upload from the app origin); "
+    "never `*`, and no empty entry (a trailing comma)",
     faults=[
         fault(
             Edit(
@@ -264,6 +265,14 @@ def upstreams(d: Deployment) -> Iterator[Finding]:
                 'MINIO_API_CORS_ALLOW_ORIGIN: "*"',
             ),
             expect="MINIO_API_CORS_ALLOW_ORIGIN is *",
+        ),
+        fault(
+            Edit(
+                COMPOSE,
+                "MINIO_API_CORS_ALLOW_ORIGIN: ${APP_URL:?set APP_URL in .env}",
+                "MINIO_API_CORS_ALLOW_ORIGIN: ${APP_URL:?set APP_URL in .env},",
+            ),
+            expect="has an empty entry: MinIO rejects the list and allows every origin (*)",
         ),
     ],
     passes=[
@@ -289,7 +298,14 @@ def cors_origin(d: Deployment) -> Iterator[Finding]:
         return
     allowed = [v.strip() for v in value.split(",")]
     if "*" in allowed:
-        yield Finding("MINIO_API_CORS_ALLOW_ORIGIN is *: any site can drive uploads", where)
+        yield Finding("MINIO_API_CORS_ALLOW_ORIGIN is *: any site can drive uploads", where, impact=EXPOSURE)
+    elif "" in value.split(","):  # MinIO: "invalid cors value", logged, and its default applies
+        yield Finding(
+            f"MINIO_API_CORS_ALLOW_ORIGIN {value!r} has an empty entry: MinIO rejects the list and allows every "
+            "origin (*)",
+            where,
+            impact=EXPOSURE,
+        )
     elif app and str(app) not in allowed:
         yield Finding(f"MINIO_API_CORS_ALLOW_ORIGIN {value!r} does not include {str(app)!r}", where)
 
