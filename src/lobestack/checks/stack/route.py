@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 from lobestack.checks.faults import SiteEdit, fault
 from lobestack.checks.registry import Finding, Group
 from lobestack.probes import ProbeError
+from lobestack.probes.http import Response
 from lobestack.targets.target import Target
 
 GROUP = Group("ROUTE", layer="stack", title="Routing")
@@ -32,12 +34,20 @@ GROUP = Group("ROUTE", layer="stack", title="Routing")
 def admin_redirect(target: Target) -> Iterator[Finding]:
     endpoint = target.deployment.env.get("LOGTO_ENDPOINT")
     expected = f"{target.deployment.env.get('LOGTO_ADMIN_ENDPOINT')}/console"
-    for path in ("/admin", "/console"):
-        url = f"{endpoint}{path}"
+    urls = [f"{endpoint}{path}" for path in ("/admin", "/console")]
+
+    def answer(url: str) -> Response | ProbeError:
         try:
-            response = target.http.get(url)
+            return target.http.get(url)
         except ProbeError as exc:
-            yield Finding(f"GET {url}: {exc}")
+            return exc
+
+    # both at once: an origin that never answers costs one probe's bound, not two
+    with ThreadPoolExecutor(max_workers=len(urls)) as pool:
+        answers = list(pool.map(answer, urls))
+    for url, response in zip(urls, answers, strict=True):
+        if isinstance(response, ProbeError):
+            yield Finding(f"GET {url}: {response}")
             continue
         location = response.header("location") or ""
         if response.status not in (301, 302, 307, 308) or location != expected:
