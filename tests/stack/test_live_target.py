@@ -128,3 +128,25 @@ def test_a_target_that_never_answers_gets_every_verdict_within_15_s(black_hole: 
     failed = [cid for cid, c in found.items() if c["outcome"] == "failed"]
     assert "TLS-CHAIN" in failed and "OIDC-DISCOVERY" in failed and "STACK-VHOST-APP" in failed, found
     assert all(c["outcome"] in ("failed", "skipped") for c in found.values()), found
+
+
+def test_lobechats_own_layout_is_reached_by_its_own_urls(black_hole: str, tmp_path: Path) -> None:
+    """LobeChat's published Logto example has none of the bundle's URL names: the live layer reaches it by what its
+    containers get (Logto's ENDPOINT, ADMIN_ENDPOINT; LobeChat's APP_URL with its trailing slash), never an empty host
+    or a double slash."""
+    layout = Path(__file__).parents[1] / "data" / "layouts" / "lobechat-logto-example"
+    names = ("lobe.example.com", "lobe-auth-api.example.com", "lobe-auth-ui.example.com", "lobe-s3-api.example.com")
+    args = [sys.executable, "-m", "pytest", "src/lobestack/suites/stack", "--target", "live", "--deployment"]
+    args += [str(layout), *(a for name in names for a in ("--resolve", f"{name}:{black_hole}"))]
+    args += ["-p", "no:cacheprovider", "-q", "--report-dir", str(tmp_path), "--lobestack-env", "live"]
+    result = subprocess.run(args, cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 1, result.stdout[-3000:]
+    found = outcomes(tmp_path)
+    assert (
+        "https://lobe-auth-api.example.com/oidc/.well-known/openid-configuration"
+        in found["STACK-VHOST-AUTH"]["message"]
+    )
+    assert "https://lobe.example.com/api/auth/providers" in found["STACK-VHOST-APP"]["message"]
+    text = result.stdout + json.dumps(found)
+    assert "(via )" not in text and "No host specified" not in text
+    assert "example.com//" not in text

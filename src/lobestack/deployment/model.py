@@ -142,8 +142,19 @@ class Deployment:
             return ""
         return f" (from .env {', '.join(uses)})" if uses else ""
 
+    def public_url(self, key: str) -> str:
+        """A public URL by the bundle's `.env` name (APP_URL, LOGTO_ENDPOINT, LOGTO_ADMIN_ENDPOINT, S3_ENDPOINT,
+        S3_PUBLIC_DOMAIN): the `.env` value where the layout has that key (the bundle's: the owner's intent, even
+        while a container is misconfigured), else what the service of that role gets (any other layout), without a
+        trailing slash so that paths join cleanly. "" when neither has it."""
+        value = self.env.get(key)
+        if not value and key in _PUBLIC_URLS:
+            role, name = _PUBLIC_URLS[key]
+            value = _env_of(getattr(self, role), name)
+        return value.rstrip("/")
+
     def origin(self, key: str) -> Origin | None:
-        return Origin.of(self.env.get(key))
+        return Origin.of(self.public_url(key))
 
     def origin_of(self, service: Service | None, key: str) -> Origin | None:
         """The origin of a URL a container gets."""
@@ -152,6 +163,16 @@ class Deployment:
     def secret_values(self) -> list[str]:
         """Secret values from .env and from what containers get (env_files and literals included)."""
         return secret_values_of(self.env, self.compose)
+
+
+# The bundle's public-URL keys, and the role and variable that carry the same URL in any layout.
+_PUBLIC_URLS = {
+    "APP_URL": ("lobe", "APP_URL"),
+    "LOGTO_ENDPOINT": ("logto", "ENDPOINT"),
+    "LOGTO_ADMIN_ENDPOINT": ("logto", "ADMIN_ENDPOINT"),
+    "S3_ENDPOINT": ("lobe", "S3_ENDPOINT"),
+    "S3_PUBLIC_DOMAIN": ("lobe", "S3_PUBLIC_DOMAIN"),
+}
 
 
 def _env_of(service: Service | None, key: str) -> str:

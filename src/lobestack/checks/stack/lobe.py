@@ -28,7 +28,7 @@ GROUP = Group("LOBE", layer="stack", title="LobeChat")
     impact="breaks",
 )
 def providers(target: Target) -> Iterator[Finding]:
-    app = target.deployment.app_env("APP_URL")
+    app = target.deployment.app_env("APP_URL").rstrip("/")
     url = f"{app}/api/auth/providers"
     try:
         response = target.http.get(url)

@@ -49,7 +49,7 @@ def issuer_of(target: Target) -> str:
 
 
 def callback_of(target: Target) -> str:
-    return f"{target.deployment.app_env('APP_URL')}/api/auth/callback/logto"
+    return f"{target.deployment.app_env('APP_URL').rstrip('/')}/api/auth/callback/logto"
 
 
 @GROUP.check(
@@ -280,7 +280,7 @@ def reach_app(target: Target) -> Iterator[Finding]:
     if lobe is None:
         yield Finding("no LobeChat service in the compose file")
         return
-    urls = {discovery_url(issuer_of(target)): "200", target.deployment.app_env("APP_URL") + "/": "any"}
+    urls = {discovery_url(issuer_of(target)): "200", target.deployment.app_env("APP_URL").rstrip("/") + "/": "any"}
     yield from _reach(target, lobe.name, urls)
 
 

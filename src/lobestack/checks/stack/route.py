@@ -32,8 +32,8 @@ GROUP = Group("ROUTE", layer="stack", title="Routing")
     impact="advice",
 )
 def admin_redirect(target: Target) -> Iterator[Finding]:
-    endpoint = target.deployment.env.get("LOGTO_ENDPOINT")
-    expected = f"{target.deployment.env.get('LOGTO_ADMIN_ENDPOINT')}/console"
+    endpoint = target.deployment.public_url("LOGTO_ENDPOINT")
+    expected = f"{target.deployment.public_url('LOGTO_ADMIN_ENDPOINT')}/console"
     urls = [f"{endpoint}{path}" for path in ("/admin", "/console")]
 
     def answer(url: str) -> Response | ProbeError:
@@ -75,7 +75,7 @@ def authorization_kept(target: Target) -> Iterator[Finding]:
     # LobeChat 1.143.3's route (src/app/(backend)/api/auth/adapter/route.ts) answers 401 {error: "Unauthorized"}
     # unless the bearer matches KEY_VAULTS_SECRET, then 400 {error: "Invalid action"} for an action it does not
     # know: a read-only way to see the header arrive.
-    url = f"{target.deployment.app_env('APP_URL')}/api/auth/adapter"
+    url = f"{target.deployment.app_env('APP_URL').rstrip('/')}/api/auth/adapter"
     headers = {
         "Authorization": f"Bearer {target.deployment.app_env('KEY_VAULTS_SECRET')}",
         "Content-Type": "application/json",

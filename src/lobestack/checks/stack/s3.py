@@ -40,7 +40,7 @@ _SET_READ_POLICY = (
 def s3_of(target: Target) -> S3Endpoint:
     d = target.deployment
     return S3Endpoint(
-        endpoint=d.app_env("S3_ENDPOINT"),
+        endpoint=d.app_env("S3_ENDPOINT").rstrip("/"),
         access_key=d.app_env("S3_ACCESS_KEY_ID"),
         secret_key=d.app_env("S3_SECRET_ACCESS_KEY"),
         region=d.app_env("S3_REGION") or "us-east-1",

@@ -60,7 +60,7 @@ def services_healthy(target: Target) -> Iterator[Finding]:
     faults=[fault(_dead_port("app.conf", 23210), expect="/api/auth/providers: 502")],
 )
 def vhost_app(target: Target) -> Iterator[Finding]:
-    url = f"{target.deployment.env.get('APP_URL')}/api/auth/providers"
+    url = f"{target.deployment.public_url('APP_URL')}/api/auth/providers"
     yield from _json_with_key(target, url, "logto", "a logto provider")
 
 
@@ -71,7 +71,7 @@ def vhost_app(target: Target) -> Iterator[Finding]:
     faults=[fault(_dead_port("auth.conf", 23001), expect="openid-configuration: 502")],
 )
 def vhost_auth(target: Target) -> Iterator[Finding]:
-    url = f"{target.deployment.env.get('LOGTO_ENDPOINT')}/oidc/.well-known/openid-configuration"
+    url = f"{target.deployment.public_url('LOGTO_ENDPOINT')}/oidc/.well-known/openid-configuration"
     yield from _json_with_key(target, url, "issuer", "OIDC discovery")
 
 
@@ -87,7 +87,7 @@ def vhost_auth(target: Target) -> Iterator[Finding]:
     ],
 )
 def vhost_admin(target: Target) -> Iterator[Finding]:
-    admin = target.deployment.env.get("LOGTO_ADMIN_ENDPOINT")
+    admin = target.deployment.public_url("LOGTO_ADMIN_ENDPOINT")
     document = discover(target.http, f"{admin}/oidc")
     if document.get("issuer") != f"{admin}/oidc":
         yield Finding(
@@ -103,7 +103,7 @@ def vhost_admin(target: Target) -> Iterator[Finding]:
     faults=[fault(_dead_port("s3.conf", 29000), expect="/minio/health/live: 502")],
 )
 def vhost_s3(target: Target) -> Iterator[Finding]:
-    url = f"{target.deployment.env.get('S3_ENDPOINT')}/minio/health/live"
+    url = f"{target.deployment.public_url('S3_ENDPOINT')}/minio/health/live"
     try:
         response = target.http.get(url)
     except ProbeError as exc:
