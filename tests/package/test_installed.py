@@ -69,10 +69,8 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
     return Installed(root, venv, wheel)
 
 
-@pytest.fixture
-def deploy_dir(installed: Installed, tmp_path: Path) -> Path:
-    """`lobestack init` run from the installed venv, with a Logto client (as after `lobestack provision`)."""
-    out = tmp_path / "deploy"
+def _init(installed: Installed, out: Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """`lobestack init` from the installed venv, with a Logto client (as after `lobestack provision`)."""
     run = installed.run(
         "lobestack",
         "init",
@@ -86,9 +84,17 @@ def deploy_dir(installed: Installed, tmp_path: Path) -> Path:
         HEALTHY.logto_client_secret,
         "--out",
         str(out),
-        cwd=tmp_path,
+        cwd=cwd,
     )
     assert run.returncode == 0, run.stdout + run.stderr
+    return run
+
+
+@pytest.fixture
+def deploy_dir(installed: Installed, tmp_path: Path) -> Path:
+    """`lobestack init` run from the installed venv, with a Logto client (as after `lobestack provision`)."""
+    out = tmp_path / "deploy"
+    run = _init(installed, out, cwd=tmp_path)
     assert f"check it: lobestack check static --deployment {out}" in run.stdout
     return out
 
@@ -173,21 +179,7 @@ def test_the_predeploy_templates_install_and_gate_commands_run(installed: Instal
     """The template's own commands, run by bash from the project directory a CI checks out, with the requirement
     pointing at the built wheel: the pip install (already satisfied: nothing is fetched) and the static gate."""
     workspace = tmp_path / "project"
-    init = installed.run(
-        "lobestack",
-        "init",
-        "--app-domain",
-        HEALTHY.app_domain,
-        "--auth-domain",
-        HEALTHY.auth_domain,
-        "--logto-client-id",
-        HEALTHY.logto_client_id,
-        "--logto-client-secret",
-        HEALTHY.logto_client_secret,
-        "--out",
-        str(workspace / "deploy"),
-    )
-    assert init.returncode == 0, init.stderr
+    _init(installed, workspace / "deploy")
     commands = [
         c for c in _steps(REPO / "ci" / ci / "lobestack-predeploy.yml") if "pip install" in c or "check static" in c
     ]
